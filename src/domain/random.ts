@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Randomness is injected like time: ids, nonces and fault simulations take a Random so a seeded run
+ * replays exactly. Production uses the operating system's CSPRNG; only tests and simulations seed.
+ */
+export interface Random {
+  bytes(length: number): Buffer;
+}
+
+export const secureRandom: Random = { bytes: (length) => randomBytes(length) };
+
+/** xoshiro128** seeded through splitmix32: small, fast, good enough for replayable simulations. */
+export class SeededRandom implements Random {
+  private s: Uint32Array;
+  constructor(seed: number) {
+    let x = seed >>> 0;
+    const next = () => {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.s = new Uint32Array([next(), next(), next(), next()]);
+  }
+  nextUint32(): number {
+    const s = this.s;
+    const result = Math.imul(rotl(Math.imul(s[1]!, 5) >>> 0, 7), 9) >>> 0;
+    const t = (s[1]! << 9) >>> 0;
+    s[2]! ^= s[0]!;
+    s[3]! ^= s[1]!;
+    s[1]! ^= s[2]!;
+    s[0]! ^= s[3]!;
+    s[2]! ^= t;
+    s[3] = rotl(s[3]!, 11);
+    return result;
+  }
+  /** A float in [0, 1). */
+  nextFloat(): number {
+    return this.nextUint32() / 0x1_0000_0000;
+  }
+  bytes(length: number): Buffer {
+    const out = Buffer.alloc(length);
+    for (let i = 0; i < length; i++) out[i] = this.nextUint32() & 0xff;
+    return out;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A nonce of [A-Za-z0-9], as the channels use (WeChat Pay's SDKs send 32 such characters). */
+export function alphanumericNonce(random: Random, length = 32): string {
+  const bytes = random.bytes(length);
+  let out = '';
+  // 248 = 62 * 4: bytes at or above it are re-drawn so every character is equally likely.
+  for (let i = 0; i < length; i++) {
+    let b = bytes[i]!;
+    let guard = 0;
+    while (b >= 248 && guard++ < 16) b = random.bytes(1)[0]!;
+    out += ALPHANUMERIC[b % 62];
+  }
+  return out;
+}

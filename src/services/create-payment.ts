@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto';
+import { channelAdapter } from '../channels/registry.ts';
+import type { CreateOutcome } from '../channels/types.ts';
+import { assert } from '../domain/assert.ts';
+import { AppError } from '../domain/errors.ts';
+import { newId } from '../domain/ids.ts';
+import { paymentAmountProblem } from '../domain/money.ts';
+import { channelOfPayWay, type PayWay } from '../domain/pay-way.ts';
+import { transition } from '../domain/payment-state.ts';
+import {
+  findPaymentById,
+  findPaymentByOrderNo,
+  insertPaymentIfNew,
+  type PaymentChanges,
+  type PaymentRecord,
+  updatePaymentIfVersion,
+} from '../storage/repositories/payments.ts';
+import { listEnabledChannelAccounts } from '../storage/repositories/tenants.ts';
+import type { AppCredential } from './app-credentials.ts';
+import { STATE_EVENTS, recordPaymentEvent } from './events.ts';
+import type { Gateway } from './gateway.ts';
+
+export interface CreatePaymentInput {
+  merchant_order_no: string;
+  pay_way: PayWay;
+  amount: number;
+  subject: string;
+  notify_url?: string;
+  client_ip?: string;
+  expires_in_s?: number;
+  metadata?: Record<string, string>;
+}
+
+export const PAYMENT_EXPIRY_DEFAULT_S = 7200;
+
+/**
+ * Creates a payment: durable row first (CREATED), then the channel call, then the channel's answer
+ * applied. A crash between the two leaves a CREATED payment that the query job resolves; the
+ * merchant order number makes a retry find the same payment instead of making a second one.
+ */
+export async function createPayment(
+  gw: Gateway,
+  app: AppCredential,
+  input: CreatePaymentInput,
+): Promise<{ created: boolean; payment: PaymentRecord }> {
+  const amount_problem = paymentAmountProblem(input.amount);
+  if (amount_problem) throw new AppError('AMOUNT_INVALID', undefined, 'amount');
+  const channel = channelOfPayWay(input.pay_way);
+  const adapter = channel ? channelAdapter(channel) : undefined;
+  if (!channel || !adapter || !adapter.pay_ways.includes(input.pay_way)) {
+    throw new AppError('PAY_WAY_UNSUPPORTED', `pay_way ${input.pay_way} is not available yet; available: WX_NATIVE.`, 'pay_way');
+  }
+  const request_hash = hashCreateInput(input);
+
+  const existing = await findPaymentByOrderNo(gw.store.db, app.app_id, input.merchant_order_no);
+  if (existing) return { created: false, payment: sameRequestOrThrow(existing, request_hash) };
+
+  const accounts = await listEnabledChannelAccounts(gw.store.db, app.merchant_id, channel);
+  const account_row = accounts[0];
+  if (!account_row) throw new AppError('NO_CHANNEL_ACCOUNT', undefined, 'pay_way');
+  const account = gw.accounts.fromRecord(account_row);
+
+  const now = gw.clock.now_ms();
+  const payment: PaymentRecord = {
+    id: newId('payment', gw.clock, gw.random),
+    merchant_id: app.merchant_id,
+    app_id: app.app_id,
+    channel_account_id: account.id,
+    channel,
+    pay_way: input.pay_way,
+    merchant_order_no: input.merchant_order_no,
+    amount_fen: input.amount,
+    currency: 'CNY',
+    subject: input.subject,
+    state: 'CREATED',
+    version: 0,
+    notify_url: input.notify_url ?? null,
+    client_ip: input.client_ip ?? null,
+    request_hash,
+    code_url: null,
+    channel_trade_no: null,
+    channel_status: null,
+    failure_code: null,
+    failure_message: null,
+    metadata_json: input.metadata ? JSON.stringify(input.metadata) : null,
+    expires_at: now + (input.expires_in_s ?? PAYMENT_EXPIRY_DEFAULT_S) * 1000,
+    paid_at: null,
+    ended_at: null,
+    created_at: now,
+    updated_at: now,
+  };
+  const inserted = await gw.store.transact((tx) => insertPaymentIfNew(tx, payment));
+  if (!inserted) {
+    // Another request with the same order number won the race: answer as its retry would be.
+    const winner = await findPaymentByOrderNo(gw.store.db, app.app_id, input.merchant_order_no);
+    if (!winner) throw new Error('payment vanished after a unique conflict');
+    return { created: false, payment: sameRequestOrThrow(winner, request_hash) };
+  }
+
+  const outcome = await adapter.createPayment(
+    { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms },
+    account,
+    {
+      id: payment.id,
+      pay_way: input.pay_way,
+      amount_fen: input.amount,
+      subject: input.subject,
+      expires_at_ms: payment.expires_at,
+      channel_notify_url: `${gw.settings.public_url}/v1/channel-notify/${channel}/${account.id}`,
+      ...(input.client_ip ? { client_ip: input.client_ip } : {}),
+    },
+  );
+  gw.metrics.payments_created.inc({ channel, pay_way: input.pay_way, outcome: outcome.kind });
+  return { created: true, payment: await applyCreateOutcome(gw, payment, outcome) };
+}
+
+async function applyCreateOutcome(gw: Gateway, payment: PaymentRecord, outcome: CreateOutcome): Promise<PaymentRecord> {
+  const changes: PaymentChanges = {};
+  if (outcome.kind === 'accepted') {
+    changes.state = transition(payment.state, 'PENDING');
+    changes.code_url = outcome.credential.code_url ?? null;
+    if (outcome.channel_trade_no) changes.channel_trade_no = outcome.channel_trade_no;
+  } else if (outcome.kind === 'refused') {
+    changes.state = transition(payment.state, 'FAILED');
+    changes.failure_code = outcome.channel_code;
+    changes.failure_message = outcome.message;
+  } else {
+    // The order may or may not exist at the channel: only a query can tell.
+    changes.state = transition(payment.state, 'UNKNOWN');
+    changes.failure_message = outcome.reason;
+  }
+  const now = gw.clock.now_ms();
+  if (changes.state === 'FAILED') changes.ended_at = now;
+  const updated = await gw.store.transact(async (tx) => {
+    if (await updatePaymentIfVersion(tx, payment.id, payment.version, changes, now)) {
+      const after: PaymentRecord = { ...payment, ...changes, version: payment.version + 1, updated_at: now };
+      const event_type = STATE_EVENTS[after.state];
+      if (event_type) await recordPaymentEvent(gw, tx, event_type, after);
+      return after;
+    }
+    // A notification got there first (the payer was quicker than our commit): its state stands,
+    // and the QR content the channel gave us is still recorded.
+    const current = await findPaymentById(tx, payment.id);
+    assert(current !== undefined, `payment ${payment.id} vanished`);
+    if (current.code_url !== null || !changes.code_url) return current;
+    const late: PaymentChanges = { code_url: changes.code_url };
+    assert(await updatePaymentIfVersion(tx, current.id, current.version, late, now), 'payment changed inside a transaction');
+    return { ...current, ...late, version: current.version + 1, updated_at: now };
+  });
+  if (updated.state !== payment.state) {
+    gw.metrics.payment_transitions.inc({ from: payment.state, to: updated.state, source: 'create' });
+  }
+  if (updated.state === 'FAILED') gw.onEventsCommitted();
+  return updated;
+}
+
+function sameRequestOrThrow(existing: PaymentRecord, request_hash: string): PaymentRecord {
+  if (existing.request_hash !== request_hash) throw new AppError('MERCHANT_ORDER_NO_REUSED', undefined, 'merchant_order_no');
+  return existing;
+}
+
+/** A stable hash of what the merchant asked for, independent of key order in their JSON. */
+export function hashCreateInput(input: CreatePaymentInput): string {
+  const canonical = JSON.stringify([
+    input.merchant_order_no,
+    input.pay_way,
+    input.amount,
+    input.subject,
+    input.notify_url ?? null,
+    input.client_ip ?? null,
+    input.expires_in_s ?? null,
+    input.metadata ? Object.entries(input.metadata).sort(([a], [b]) => (a < b ? -1 : 1)) : null,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}

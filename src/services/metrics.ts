@@ -1,0 +1,42 @@
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics, one registry per gateway so several gateways can live in one test process. */
+export interface GatewayMetrics {
+  registry: Registry;
+  payments_created: Counter<'channel' | 'pay_way' | 'outcome'>;
+  payment_transitions: Counter<'from' | 'to' | 'source'>;
+  channel_notifications: Counter<'channel' | 'outcome'>;
+  event_deliveries: Counter<'outcome'>;
+}
+
+export function createMetrics(options: { default_metrics: boolean }): GatewayMetrics {
+  const registry = new Registry();
+  if (options.default_metrics) collectDefaultMetrics({ register: registry, prefix: 'paymux_' });
+  return {
+    registry,
+    payments_created: new Counter({
+      name: 'paymux_payments_created_total',
+      help: 'Payments created, by channel, pay way and what the channel said',
+      labelNames: ['channel', 'pay_way', 'outcome'],
+      registers: [registry],
+    }),
+    payment_transitions: new Counter({
+      name: 'paymux_payment_transitions_total',
+      help: 'Payment state changes, by states and what caused them',
+      labelNames: ['from', 'to', 'source'],
+      registers: [registry],
+    }),
+    channel_notifications: new Counter({
+      name: 'paymux_channel_notifications_total',
+      help: 'Notifications received from channels, by what we made of them',
+      labelNames: ['channel', 'outcome'],
+      registers: [registry],
+    }),
+    event_deliveries: new Counter({
+      name: 'paymux_event_delivery_attempts_total',
+      help: 'Merchant notification attempts, by result',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+  };
+}

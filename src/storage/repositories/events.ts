@@ -1,0 +1,74 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, EventTable } from '../schema.ts';
+
+export type EventRecord = Selectable<EventTable>;
+type Db = Kysely<Database>;
+
+/**
+ * Writes an event unless one with the same dedupe key exists (a fact is told once, whichever
+ * path noticed it first). Returns whether it was written.
+ */
+export async function insertEventOnce(db: Db, event: EventRecord): Promise<boolean> {
+  const result = await db
+    .insertInto('events')
+    .values(event)
+    .onConflict((oc) => oc.column('dedupe_key').doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+}
+
+/**
+ * Claims up to `limit` due events for delivery by setting a lease. The conditional update makes
+ * the claim safe across processes: an event whose lease another worker holds is skipped.
+ */
+export async function claimDueEvents(db: Db, now_ms: number, lease_ms: number, limit: number): Promise<EventRecord[]> {
+  const candidates = await db
+    .selectFrom('events')
+    .select(['id'])
+    .where('delivery_state', '=', 'pending')
+    .where('next_attempt_at', '<=', now_ms)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now_ms)]))
+    .orderBy('next_attempt_at')
+    .limit(limit)
+    .execute();
+  const claimed: EventRecord[] = [];
+  for (const { id } of candidates) {
+    const result = await db
+      .updateTable('events')
+      .set({ lease_until: now_ms + lease_ms })
+      .where('id', '=', id)
+      .where('delivery_state', '=', 'pending')
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now_ms)]))
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 1) {
+      const row = await db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+      if (row) claimed.push(row);
+    }
+  }
+  return claimed;
+}
+
+export async function findEvent(db: Db, id: string): Promise<EventRecord | undefined> {
+  return db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listEventsOfPayment(db: Db, payment_id: string): Promise<EventRecord[]> {
+  return db.selectFrom('events').selectAll().where('payment_id', '=', payment_id).orderBy('id').execute();
+}
+
+export interface DeliveryResult {
+  attempts: number;
+  delivered_at: number | null;
+  next_attempt_at: number | null;
+  last_error: string | null;
+}
+
+/** Records the end of one delivery attempt and releases the lease. */
+export async function finishDelivery(db: Db, id: string, result: DeliveryResult): Promise<void> {
+  const delivery_state = result.delivered_at !== null ? 'delivered' : result.next_attempt_at === null ? 'exhausted' : 'pending';
+  await db
+    .updateTable('events')
+    .set({ ...result, delivery_state, lease_until: null })
+    .where('id', '=', id)
+    .execute();
+}

@@ -1,0 +1,56 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { PaymentState } from '../../domain/payment-state.ts';
+import type { Database, PaymentTable } from '../schema.ts';
+
+export type PaymentRecord = Omit<Selectable<PaymentTable>, 'state'> & { state: PaymentState };
+type Db = Kysely<Database>;
+
+/** Inserts unless the app already has this merchant order number; returns whether it inserted. */
+export async function insertPaymentIfNew(db: Db, payment: PaymentRecord): Promise<boolean> {
+  const result = await db
+    .insertInto('payments')
+    .values(payment)
+    .onConflict((oc) => oc.columns(['app_id', 'merchant_order_no']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+}
+
+export async function findPaymentById(db: Db, id: string): Promise<PaymentRecord | undefined> {
+  return (await db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst()) as PaymentRecord | undefined;
+}
+
+export async function findPaymentByOrderNo(db: Db, app_id: string, merchant_order_no: string): Promise<PaymentRecord | undefined> {
+  return (await db
+    .selectFrom('payments')
+    .selectAll()
+    .where('app_id', '=', app_id)
+    .where('merchant_order_no', '=', merchant_order_no)
+    .executeTakeFirst()) as PaymentRecord | undefined;
+}
+
+export type PaymentChanges = Partial<
+  Pick<
+    PaymentRecord,
+    'state' | 'code_url' | 'channel_trade_no' | 'channel_status' | 'failure_code' | 'failure_message' | 'paid_at' | 'ended_at'
+  >
+>;
+
+/**
+ * Applies changes only if nobody changed the payment since it was read at `expected_version`.
+ * Returns false when the version moved on: the caller re-reads and decides again.
+ */
+export async function updatePaymentIfVersion(
+  db: Db,
+  id: string,
+  expected_version: number,
+  changes: PaymentChanges,
+  now_ms: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('payments')
+    .set({ ...changes, version: expected_version + 1, updated_at: now_ms })
+    .where('id', '=', id)
+    .where('version', '=', expected_version)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

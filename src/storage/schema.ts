@@ -1,0 +1,141 @@
+/**
+ * The database as Kysely sees it. One schema for SQLite and PostgreSQL: times are integer
+ * milliseconds since the epoch (bigint), money is integer fen (bigint), flags and enums are text,
+ * JSON is text. Secrets are stored only sealed (secret-box.ts).
+ */
+export interface Database {
+  merchants: MerchantTable;
+  apps: AppTable;
+  channel_accounts: ChannelAccountTable;
+  payments: PaymentTable;
+  events: EventTable;
+  delivery_attempts: DeliveryAttemptTable;
+  idempotency_keys: IdempotencyKeyTable;
+  request_nonces: RequestNonceTable;
+  channel_notifications: ChannelNotificationTable;
+}
+
+export interface MerchantTable {
+  id: string;
+  name: string;
+  status: 'active' | 'suspended';
+  created_at: number;
+}
+
+export interface AppTable {
+  id: string;
+  merchant_id: string;
+  name: string;
+  status: 'active' | 'disabled';
+  /** Sealed HMAC secret. */
+  secret_sealed: string;
+  /** The secret before the last rotation, still accepted until retired: two active at once. */
+  previous_secret_sealed: string | null;
+  created_at: number;
+}
+
+export interface ChannelAccountTable {
+  id: string;
+  merchant_id: string;
+  channel: string;
+  mode: 'direct' | 'partner';
+  name: string;
+  status: 'enabled' | 'disabled';
+  /** Non-secret settings as JSON (mchid, appid, key ids, base URL). */
+  settings_json: string;
+  /** Sealed JSON of the secret settings (keys, API keys). */
+  secrets_sealed: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PaymentTable {
+  id: string;
+  merchant_id: string;
+  app_id: string;
+  channel_account_id: string;
+  channel: string;
+  pay_way: string;
+  merchant_order_no: string;
+  amount_fen: number;
+  currency: string;
+  subject: string;
+  state: string;
+  /** Optimistic concurrency: every state change bumps it and checks the old value. */
+  version: number;
+  notify_url: string | null;
+  client_ip: string | null;
+  /** SHA-256 of the canonical create parameters: tells a retry from a conflicting reuse. */
+  request_hash: string;
+  code_url: string | null;
+  channel_trade_no: string | null;
+  channel_status: string | null;
+  failure_code: string | null;
+  failure_message: string | null;
+  metadata_json: string | null;
+  expires_at: number;
+  paid_at: number | null;
+  ended_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface EventTable {
+  id: string;
+  merchant_id: string;
+  app_id: string;
+  payment_id: string | null;
+  type: string;
+  /** Unique: one event per fact (e.g. payment.succeeded of one payment), whatever path reported it. */
+  dedupe_key: string;
+  payload_json: string;
+  notify_url: string | null;
+  delivery_state: 'pending' | 'delivered' | 'exhausted' | 'none';
+  attempts: number;
+  next_attempt_at: number | null;
+  /** A worker that claimed the event holds it until this time. */
+  lease_until: number | null;
+  delivered_at: number | null;
+  last_error: string | null;
+  created_at: number;
+}
+
+export interface DeliveryAttemptTable {
+  id: string;
+  event_id: string;
+  attempt_no: number;
+  started_at: number;
+  duration_ms: number;
+  http_status: number | null;
+  error: string | null;
+}
+
+export interface IdempotencyKeyTable {
+  app_id: string;
+  key: string;
+  request_hash: string;
+  state: 'in_progress' | 'done';
+  response_status: number | null;
+  response_body: string | null;
+  /** While in progress: after this time a crashed holder's key may be taken over. */
+  locked_until: number;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface RequestNonceTable {
+  app_id: string;
+  nonce: string;
+  expires_at: number;
+}
+
+export interface ChannelNotificationTable {
+  id: string;
+  channel: string;
+  channel_account_id: string;
+  payment_id: string | null;
+  notification_id: string | null;
+  outcome: string;
+  detail: string | null;
+  received_at: number;
+}

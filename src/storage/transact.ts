@@ -1,0 +1,84 @@
+import { type Kysely, type Transaction, sql } from 'kysely';
+import type { Database } from './schema.ts';
+
+export type Tx = Transaction<Database>;
+export type Transact = <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
+
+/**
+ * A transaction per call: PostgreSQL runs them concurrently on its pool and groups their WAL
+ * flushes itself.
+ */
+export function plainTransact(db: Kysely<Database>): Transact {
+  return (fn) => db.transaction().execute(fn);
+}
+
+/** Most callers that share one SQLite commit. */
+export const COMMIT_GROUP_MAX = 256;
+
+interface Job {
+  fn: (tx: Tx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for SQLite. With synchronous=FULL each commit waits for the disk (about 4,000
+ * commits/s here), while rows inside one commit are nearly free. So callers queue their
+ * transaction functions; one writer runs everything queued in a single transaction, each function
+ * inside its own SAVEPOINT (a failing one rolls back alone), commits once, and only then settles
+ * every caller's promise: nobody hears "done" before their rows are durable.
+ *
+ * Rule for callers: a transaction function does database work only. Awaiting anything else inside
+ * it (a channel call, a timer) would hold every other caller's commit.
+ */
+export function batchedSqliteTransact(db: Kysely<Database>): Transact {
+  const queue: Job[] = [];
+  let running = false;
+
+  async function drain(): Promise<void> {
+    running = true;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.splice(0, COMMIT_GROUP_MAX);
+        const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+        try {
+          await db.transaction().execute(async (tx) => {
+            for (const job of batch) {
+              await sql`savepoint job`.execute(tx);
+              try {
+                const value = await job.fn(tx);
+                await sql`release savepoint job`.execute(tx);
+                outcomes.push({ ok: true, value });
+              } catch (error) {
+                await sql`rollback to savepoint job`.execute(tx);
+                await sql`release savepoint job`.execute(tx);
+                outcomes.push({ ok: false, error });
+              }
+            }
+          });
+        } catch (error) {
+          // The commit itself failed: nothing of this batch is durable.
+          for (const job of batch) job.reject(error);
+          continue;
+        }
+        batch.forEach((job, i) => {
+          const outcome = outcomes[i]!;
+          if (outcome.ok) job.resolve(outcome.value);
+          else job.reject(outcome.error);
+        });
+      }
+    } finally {
+      running = false;
+    }
+  }
+
+  return <T>(fn: (tx: Tx) => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      // Start on the next turn so requests arriving together share the first commit too.
+      if (!running) {
+        running = true;
+        setImmediate(() => void drain());
+      }
+    });
+}
