@@ -37,7 +37,7 @@ export async function startCommand(): Promise<number> {
     const sim_url = await sim.app.listen({ host: config.host, port: port(1) });
     sim.start();
     closers.push(async () => {
-      sim.stop();
+      await sim.stop();
       await sim.app.close();
     });
 

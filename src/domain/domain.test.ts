@@ -131,3 +131,11 @@ describe('error catalogue', () => {
     }
   });
 });
+
+describe('docs/errors.md', () => {
+  it('lists every code of the catalogue', async () => {
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+    for (const code of Object.keys(ERROR_CATALOGUE)) expect(doc).toContain(`\`${code}\``);
+  });
+});

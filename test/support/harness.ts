@@ -2,6 +2,8 @@ import type { Config } from '../../src/config/env.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { type GatewayRuntime, openGateway } from '../../src/boot/open-gateway.ts';
 import { createLogger } from '../../src/boot/logger.ts';
+import { join } from 'node:path';
+import { loadOrCreatePlatformKey } from '../../src/channels/wechat/simulator/platform-key.ts';
 import { createWechatSimulator } from '../../src/channels/wechat/simulator/server.ts';
 import { type Clock, systemClock } from '../../src/domain/clock.ts';
 import { type Random, secureRandom } from '../../src/domain/random.ts';
@@ -9,6 +11,7 @@ import { type SeededMerchant, seedWechatMerchant } from '../../src/demo/seed.ts'
 import { PaymuxClient } from '../../src/sdk/client.ts';
 import { createTestDatabase, type DbKind, type TestDatabase } from './databases.ts';
 import { type MerchantReceiver, startMerchantReceiver } from './merchant-receiver.ts';
+import { type RecordingProxy, startRecordingProxy } from './recording-proxy.ts';
 
 export type WechatSimulator = ReturnType<typeof createWechatSimulator>;
 
@@ -24,9 +27,13 @@ export interface Harness {
   gateway_url: string;
   sim: WechatSimulator;
   sim_url: string;
+  /** The simulator's signing key: lets a test forge traffic that is validly signed. */
+  platform_private_key_pem: string;
   merchant: SeededMerchant;
   client: PaymuxClient;
   receiver: MerchantReceiver;
+  /** Channel notifications pass through this on their way to the gateway. */
+  proxy: RecordingProxy;
   close(): Promise<void>;
 }
 
@@ -51,9 +58,12 @@ export async function startHarness(kind: DbKind, options: HarnessOptions = {}): 
   const logger = createLogger(config.log_level);
   const gateway = await openGateway({ config, clock, random, logger, start_jobs: options.start_jobs ?? false });
   const gateway_url = await gateway.http.listen({ host: '127.0.0.1', port: 0 });
-  gateway.gw.settings.public_url = gateway_url;
+  // Channels reach the gateway through the recording proxy, so tests can replay their traffic.
+  const proxy = await startRecordingProxy(() => gateway_url);
+  gateway.gw.settings.public_url = proxy.url;
 
-  const sim = createWechatSimulator({ clock, random, logger: false });
+  const platform_key_file = join(db.dir, 'wechat-platform-key.json');
+  const sim = createWechatSimulator({ clock, random, logger: false, platformKeyFile: platform_key_file });
   const sim_url = await sim.app.listen({ host: '127.0.0.1', port: 0 });
   const merchant = await seedWechatMerchant(gateway.gw, 'Test Shop', {
     url: sim_url,
@@ -75,13 +85,16 @@ export async function startHarness(kind: DbKind, options: HarnessOptions = {}): 
     gateway_url,
     sim,
     sim_url,
+    platform_private_key_pem: loadOrCreatePlatformKey(platform_key_file).private_key_pem,
     merchant,
     client,
     receiver,
+    proxy,
     async close() {
-      sim.stop();
+      await sim.stop();
       await sim.app.close();
       await receiver.close();
+      await proxy.close();
       await gateway.close();
       await db.drop();
     },

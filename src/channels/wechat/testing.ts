@@ -1,0 +1,149 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Random } from '../../domain/random.ts';
+import { alphanumericNonce } from '../../domain/random.ts';
+import type { ChannelAccount } from '../types.ts';
+
+/**
+ * Test support for the WeChat Pay channel: the shared conformance vectors, merchants with fresh
+ * key pairs, accounts pointing at a simulator, and a loopback HTTP server that records what it
+ * receives. Imported by tests only.
+ */
+
+/** shared/vectors beside the repository (CI checks shared/ out next to the clone). */
+export const VECTORS_DIR = fileURLToPath(new URL('../../../../shared/vectors/', import.meta.url));
+
+export function readVectorText(relative_path: string): string {
+  return readFileSync(`${VECTORS_DIR}${relative_path}`, 'utf8');
+}
+
+export function readVector<T>(file: string): T {
+  return JSON.parse(readVectorText(file)) as T;
+}
+
+export interface RsaPemPair {
+  private_key_pem: string;
+  public_key_pem: string;
+}
+
+export function rsaPair(): RsaPemPair {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    private_key_pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    public_key_pem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+export interface TestMerchant {
+  mchid: string;
+  appid: string;
+  merchant_serial_no: string;
+  merchant_private_key_pem: string;
+  merchant_public_key_pem: string;
+  apiv3_key: string;
+}
+
+export function testMerchant(random: Random, keys: RsaPemPair, mchid = '1900000109'): TestMerchant {
+  return {
+    mchid,
+    appid: `wx${random.bytes(8).toString('hex')}`,
+    merchant_serial_no: random.bytes(20).toString('hex').toUpperCase(),
+    merchant_private_key_pem: keys.private_key_pem,
+    merchant_public_key_pem: keys.public_key_pem,
+    apiv3_key: alphanumericNonce(random, 32),
+  };
+}
+
+/** What the simulator is told at sign-up. */
+export function simMerchantOf(m: TestMerchant) {
+  return {
+    mchid: m.mchid,
+    appid: m.appid,
+    merchant_serial_no: m.merchant_serial_no,
+    merchant_public_key_pem: m.merchant_public_key_pem,
+    apiv3_key: m.apiv3_key,
+  };
+}
+
+export interface PlatformInfo {
+  url: string;
+  public_key_id: string;
+  public_key_pem: string;
+}
+
+export function accountFor(m: TestMerchant, platform: PlatformInfo, overrides: Record<string, string> = {}): ChannelAccount {
+  return {
+    id: 'ca_test',
+    channel: 'wechat',
+    config: {
+      mchid: m.mchid,
+      appid: m.appid,
+      merchant_serial_no: m.merchant_serial_no,
+      merchant_private_key_pem: m.merchant_private_key_pem,
+      apiv3_key: m.apiv3_key,
+      wechatpay_public_key_id: platform.public_key_id,
+      wechatpay_public_key_pem: platform.public_key_pem,
+      api_base_url: platform.url,
+      ...overrides,
+    },
+  };
+}
+
+export interface CapturedRequest {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface CaptureServer {
+  url: string;
+  requests: CapturedRequest[];
+  /** The status for the next request; 'hang' never answers. Default 204. */
+  respond: (request: CapturedRequest, index: number) => number | 'hang';
+  close(): Promise<void>;
+}
+
+/** A loopback HTTP server that records every request (at most 1000) and answers as told. */
+export async function startCaptureServer(): Promise<CaptureServer> {
+  const capture: CaptureServer = {
+    url: '',
+    requests: [],
+    respond: () => 204,
+    close: async () => {},
+  };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const record = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      if (capture.requests.length < 1000) capture.requests.push(record);
+      const status = capture.respond(record, capture.requests.length - 1);
+      if (status === 'hang') return;
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(status === 204 ? undefined : '{"code":"FAIL","message":"失败"}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  capture.url = `http://127.0.0.1:${port}`;
+  capture.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return capture;
+}
+
+/** Node's header bag as the single-valued record the adapter takes. */
+export function headerRecord(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value === 'string') out[name] = value;
+    else if (Array.isArray(value)) out[name] = value.join(', ');
+  }
+  return out;
+}
