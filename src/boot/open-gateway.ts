@@ -51,7 +51,10 @@ export async function openGateway(options: OpenGatewayOptions): Promise<GatewayR
     metrics: createMetrics({ default_metrics: options.start_jobs ?? false }),
     credentials: new AppCredentials(store.db, secrets, clock),
     accounts: new ChannelAccounts(store.db, secrets),
-    settings: { public_url: config.public_url, channel_timeout_ms: config.channel_timeout_ms },
+    settings: {
+      public_url: config.public_url ?? `http://${config.host}:${config.port}`,
+      channel_timeout_ms: config.channel_timeout_ms,
+    },
     onEventsCommitted: () => deliverer?.wake(),
   };
   deliverer = new EventDeliverer(gw);

@@ -14,10 +14,19 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      seen.push({
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       const path = req.url!.split('?')[0];
       if (path === '/echo') {
-        res.writeHead(201, { 'X-Mixed-Case': 'Yes', 'set-cookie': ['a=1', 'b=2'], 'content-type': 'application/json' });
+        res.writeHead(201, {
+          'X-Mixed-Case': 'Yes',
+          'set-cookie': ['a=1', 'b=2'],
+          'content-type': 'application/json',
+        });
         res.end(JSON.stringify({ method: req.method, url: req.url }));
       } else if (path === '/split-utf8') {
         // "支付" is 6 bytes; send them split inside the first character.
@@ -119,34 +128,57 @@ describe('httpRequest', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const error = await failure(httpRequest({ method: 'GET', url: `http://127.0.0.1:${port}/`, timeout_ms: 2000 }));
+    const error = await failure(
+      httpRequest({ method: 'GET', url: `http://127.0.0.1:${port}/`, timeout_ms: 2000 }),
+    );
     expect(error.kind).toBe('connection_refused');
     expect(error.code).toBe('ECONNREFUSED');
   });
 
   it('refuses bodies over the limit, declared or streamed, and takes one exactly at it', async () => {
-    expect((await failure(httpRequest({ method: 'GET', url: `${base}/big-declared`, timeout_ms: 2000 }))).kind).toBe('too_large');
-    expect((await failure(httpRequest({ method: 'GET', url: `${base}/big-chunked`, timeout_ms: 2000 }))).kind).toBe('too_large');
-    const small = await failure(httpRequest({ method: 'GET', url: `${base}/echo`, timeout_ms: 2000, body_limit_bytes: 4 }));
+    expect(
+      (await failure(httpRequest({ method: 'GET', url: `${base}/big-declared`, timeout_ms: 2000 }))).kind,
+    ).toBe('too_large');
+    expect(
+      (await failure(httpRequest({ method: 'GET', url: `${base}/big-chunked`, timeout_ms: 2000 }))).kind,
+    ).toBe('too_large');
+    const small = await failure(
+      httpRequest({ method: 'GET', url: `${base}/echo`, timeout_ms: 2000, body_limit_bytes: 4 }),
+    );
     expect(small.kind).toBe('too_large');
     const exact = await httpRequest({ method: 'GET', url: `${base}/exactly-limit`, timeout_ms: 2000 });
     expect(exact.body.length).toBe(RESPONSE_BODY_LIMIT_BYTES);
   });
 
   it('reports a reset connection as a network error', async () => {
-    expect((await failure(httpRequest({ method: 'GET', url: `${base}/reset`, timeout_ms: 2000 }))).kind).toBe('network');
+    expect((await failure(httpRequest({ method: 'GET', url: `${base}/reset`, timeout_ms: 2000 }))).kind).toBe(
+      'network',
+    );
   });
 
   it('refuses requests it cannot send', async () => {
-    expect((await failure(httpRequest({ method: 'GET', url: '/relative', timeout_ms: 100 }))).kind).toBe('invalid_request');
-    expect((await failure(httpRequest({ method: 'GET', url: 'ftp://x/', timeout_ms: 100 }))).kind).toBe('invalid_request');
-    expect((await failure(httpRequest({ method: 'GET', url: `${base}/echo`, timeout_ms: 0 }))).kind).toBe('invalid_request');
-    const bad_header = httpRequest({ method: 'GET', url: `${base}/echo`, headers: { 'x-bad': 'a\nb' }, timeout_ms: 100 });
+    expect((await failure(httpRequest({ method: 'GET', url: '/relative', timeout_ms: 100 }))).kind).toBe(
+      'invalid_request',
+    );
+    expect((await failure(httpRequest({ method: 'GET', url: 'ftp://x/', timeout_ms: 100 }))).kind).toBe(
+      'invalid_request',
+    );
+    expect((await failure(httpRequest({ method: 'GET', url: `${base}/echo`, timeout_ms: 0 }))).kind).toBe(
+      'invalid_request',
+    );
+    const bad_header = httpRequest({
+      method: 'GET',
+      url: `${base}/echo`,
+      headers: { 'x-bad': 'a\nb' },
+      timeout_ms: 100,
+    });
     expect((await failure(bad_header)).kind).toBe('invalid_request');
   });
 
   it('keeps the query string out of error messages', async () => {
-    const error = await failure(httpRequest({ method: 'GET', url: `${base}/hang?token=secret`, timeout_ms: 50 }));
+    const error = await failure(
+      httpRequest({ method: 'GET', url: `${base}/hang?token=secret`, timeout_ms: 50 }),
+    );
     expect(error.message).not.toContain('secret');
   });
 });

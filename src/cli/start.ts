@@ -3,10 +3,10 @@ import Fastify from 'fastify';
 import { openGateway } from '../boot/open-gateway.ts';
 import { createWechatSimulator } from '../channels/wechat/simulator/server.ts';
 import { loadConfig } from '../config/env.ts';
-import { systemClock } from '../domain/clock.ts';
-import { secureRandom } from '../domain/random.ts';
 import { readDemoFile, writeDemoFile } from '../demo/demo-file.ts';
 import { seedWechatMerchant, simulatorMerchantOf } from '../demo/seed.ts';
+import { systemClock } from '../domain/clock.ts';
+import { secureRandom } from '../domain/random.ts';
 import { verifyWebhook } from '../protocol/merchant-signature.ts';
 import { findApp } from '../storage/repositories/tenants.ts';
 
@@ -20,6 +20,7 @@ export async function startCommand(): Promise<number> {
   const runtime = await openGateway({ config, start_jobs: true });
   const gateway_url = await runtime.http.listen({ host: config.host, port: config.port });
   const { gw } = runtime;
+  if (config.public_url === null) gw.settings.public_url = gateway_url;
   const closers: Array<() => Promise<unknown>> = [];
   const lines = [
     'Paymux is running',
@@ -68,10 +69,20 @@ export async function startCommand(): Promise<number> {
     const app_secret = demo.app_secret;
     shop.post('/notify', async (request) => {
       const body = String(request.body);
-      const check = verifyWebhook(app_secret, String(request.headers['paymux-signature'] ?? ''), body, Math.floor(Date.now() / 1000));
-      const event = JSON.parse(body) as { type: string; data: { object: { id: string; state: string; amount: number } } };
+      const check = verifyWebhook(
+        app_secret,
+        String(request.headers['paymux-signature'] ?? ''),
+        body,
+        Math.floor(Date.now() / 1000),
+      );
+      const event = JSON.parse(body) as {
+        type: string;
+        data: { object: { id: string; state: string; amount: number } };
+      };
       const p = event.data.object;
-      console.log(`demo shop received ${event.type} for ${p.id} (${p.state}, ${p.amount} fen): signature ${check.ok ? 'valid' : `INVALID (${check.reason})`}`);
+      console.log(
+        `demo shop received ${event.type} for ${p.id} (${p.state}, ${p.amount} fen): signature ${check.ok ? 'valid' : `INVALID (${check.reason})`}`,
+      );
       return 'ok';
     });
     const shop_url = await shop.listen({ host: config.host, port: port(2) });

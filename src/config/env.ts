@@ -7,8 +7,11 @@ import { join, resolve } from 'node:path';
 export interface Config {
   host: string;
   port: number;
-  /** Base URL the outside world reaches this gateway at: channel notify URLs and QR links use it. */
-  public_url: string;
+  /**
+   * Base URL the outside world reaches this gateway at: channel notify URLs and QR links use it.
+   * Null when not set: then it is the address the gateway listens on.
+   */
+  public_url: string | null;
   /** `postgres://…` or a SQLite file path. */
   database_url: string;
   data_dir: string;
@@ -39,15 +42,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const database_url = env.DATABASE_URL ?? join(data_dir, 'paymux.sqlite');
   if (database_url.includes('://') && !/^postgres(ql)?:\/\//.test(database_url)) {
-    throw new ConfigError('DATABASE_URL must be postgres://user@host:port/db, or a SQLite file path; other databases are not supported');
+    throw new ConfigError(
+      'DATABASE_URL must be postgres://user@host:port/db, or a SQLite file path; other databases are not supported',
+    );
   }
   const master_key_base64 = env.PAYMUX_MASTER_KEY ?? null;
   if (master_key_base64 !== null && Buffer.from(master_key_base64, 'base64').length !== 32) {
     throw new ConfigError('PAYMUX_MASTER_KEY must be 32 random bytes in base64 (openssl rand -base64 32)');
   }
-  const public_url = (env.PAYMUX_PUBLIC_URL ?? `http://${host}:${port}`).replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]+/.test(public_url)) {
-    throw new ConfigError(`PAYMUX_PUBLIC_URL must be an http(s) URL such as https://pay.example.com; got "${public_url}"`);
+  const public_url = env.PAYMUX_PUBLIC_URL ? env.PAYMUX_PUBLIC_URL.replace(/\/+$/, '') : null;
+  if (public_url !== null && !/^https?:\/\/[^/]+/.test(public_url)) {
+    throw new ConfigError(
+      `PAYMUX_PUBLIC_URL must be an http(s) URL such as https://pay.example.com; got "${public_url}"`,
+    );
   }
   return {
     host,

@@ -10,7 +10,8 @@ import { type Config, ConfigError } from './env.ts';
  * up apart from the database.
  */
 export function loadMasterKey(config: Config): { key: Buffer; created: boolean } {
-  if (config.master_key_base64 !== null) return { key: Buffer.from(config.master_key_base64, 'base64'), created: false };
+  if (config.master_key_base64 !== null)
+    return { key: Buffer.from(config.master_key_base64, 'base64'), created: false };
   const file = config.master_key_file;
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true });

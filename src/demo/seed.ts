@@ -32,7 +32,11 @@ export interface SeededMerchant {
   wechat: WechatSimulatorMerchant;
 }
 
-export async function seedWechatMerchant(gw: Gateway, name: string, sim: WechatSimulatorInfo): Promise<SeededMerchant> {
+export async function seedWechatMerchant(
+  gw: Gateway,
+  name: string,
+  sim: WechatSimulatorInfo,
+): Promise<SeededMerchant> {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const merchant_private_key_pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const digits = (n: number) => Array.from(randomBytes(n), (b) => String(b % 10)).join('');
@@ -72,7 +76,10 @@ export async function seedWechatMerchant(gw: Gateway, name: string, sim: WechatS
 }
 
 /** What the simulator needs to know of an existing account (after a restart of the demo). */
-export async function simulatorMerchantOf(gw: Gateway, channel_account_id: string): Promise<WechatSimulatorMerchant> {
+export async function simulatorMerchantOf(
+  gw: Gateway,
+  channel_account_id: string,
+): Promise<WechatSimulatorMerchant> {
   const account = await gw.accounts.load(channel_account_id);
   if (!account) throw new Error(`channel account ${channel_account_id} not found`);
   const c = account.config;

@@ -4,8 +4,15 @@ import { DELIVERY_ATTEMPTS_MAX, DELIVERY_DELAYS_MS, nextDeliveryAt } from './del
 import { AppError, ERROR_CATALOGUE, errorBody } from './errors.ts';
 import { isId, newId, ulid } from './ids.ts';
 import { fenToYuan, paymentAmountProblem, yuanToFen } from './money.ts';
-import { PAYMENT_STATES, TRANSITIONS, canTransition, decide, isTerminal, transition } from './payment-state.ts';
-import { SeededRandom, alphanumericNonce } from './random.ts';
+import {
+  canTransition,
+  decide,
+  isTerminal,
+  PAYMENT_STATES,
+  TRANSITIONS,
+  transition,
+} from './payment-state.ts';
+import { alphanumericNonce, SeededRandom } from './random.ts';
 
 describe('money', () => {
   it('accepts whole fen from 1 to 10^10 and names what is wrong otherwise', () => {

@@ -5,36 +5,126 @@
  */
 export const ERROR_CATALOGUE = {
   // Authentication of merchant requests
-  AUTH_MISSING: { status: 401, retryable: false, message: 'Sign the request: send Paymux-App-Id, Paymux-Timestamp, Paymux-Nonce and Paymux-Signature headers.' },
-  AUTH_APP_UNKNOWN: { status: 401, retryable: false, message: 'No active app has this Paymux-App-Id; check the id in the console.' },
-  AUTH_SIGNATURE_INVALID: { status: 401, retryable: false, message: 'The signature does not match. Sign METHOD\\nPATH?QUERY\\nTIMESTAMP\\nNONCE\\nBODY\\n with HMAC-SHA256 and the app secret, hex-encoded (docs/api/signing.md).' },
-  AUTH_TIMESTAMP_SKEW: { status: 401, retryable: false, message: 'Paymux-Timestamp is more than 300 seconds away from the server clock; use the current Unix time in seconds and check the client clock.' },
-  AUTH_NONCE_REUSED: { status: 401, retryable: false, message: 'This Paymux-Nonce was already used; send a fresh random nonce with every request.' },
+  AUTH_MISSING: {
+    status: 401,
+    retryable: false,
+    message:
+      'Sign the request: send Paymux-App-Id, Paymux-Timestamp, Paymux-Nonce and Paymux-Signature headers.',
+  },
+  AUTH_APP_UNKNOWN: {
+    status: 401,
+    retryable: false,
+    message: 'No active app has this Paymux-App-Id; check the id in the console.',
+  },
+  AUTH_SIGNATURE_INVALID: {
+    status: 401,
+    retryable: false,
+    message:
+      'The signature does not match. Sign METHOD\\nPATH?QUERY\\nTIMESTAMP\\nNONCE\\nBODY\\n with HMAC-SHA256 and the app secret, hex-encoded (docs/api/signing.md).',
+  },
+  AUTH_TIMESTAMP_SKEW: {
+    status: 401,
+    retryable: false,
+    message:
+      'Paymux-Timestamp is more than 300 seconds away from the server clock; use the current Unix time in seconds and check the client clock.',
+  },
+  AUTH_NONCE_REUSED: {
+    status: 401,
+    retryable: false,
+    message: 'This Paymux-Nonce was already used; send a fresh random nonce with every request.',
+  },
   // Shape of the request
   REQUEST_MALFORMED: { status: 400, retryable: false, message: 'The body is not valid JSON.' },
-  REQUEST_BODY_TOO_LARGE: { status: 413, retryable: false, message: 'The body is larger than the limit of 65536 bytes.' },
-  REQUEST_UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, message: 'Send the body as application/json.' },
-  REQUEST_INVALID: { status: 400, retryable: false, message: 'A parameter is missing or has the wrong type or format.' },
-  REQUEST_UNKNOWN_FIELD: { status: 400, retryable: false, message: 'The body has a field this endpoint does not take; remove it or check its spelling.' },
-  AMOUNT_INVALID: { status: 400, retryable: false, message: 'amount must be a whole number of fen from 1 to 10000000000.' },
+  REQUEST_BODY_TOO_LARGE: {
+    status: 413,
+    retryable: false,
+    message: 'The body is larger than the limit of 65536 bytes.',
+  },
+  REQUEST_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    retryable: false,
+    message: 'Send the body as application/json.',
+  },
+  REQUEST_INVALID: {
+    status: 400,
+    retryable: false,
+    message: 'A parameter is missing or has the wrong type or format.',
+  },
+  REQUEST_UNKNOWN_FIELD: {
+    status: 400,
+    retryable: false,
+    message: 'The body has a field this endpoint does not take; remove it or check its spelling.',
+  },
+  AMOUNT_INVALID: {
+    status: 400,
+    retryable: false,
+    message: 'amount must be a whole number of fen from 1 to 10000000000.',
+  },
   PAY_WAY_UNSUPPORTED: { status: 400, retryable: false, message: 'This pay_way is not available yet.' },
   NOT_FOUND: { status: 404, retryable: false, message: 'No such endpoint.' },
   // Idempotency
-  IDEMPOTENCY_KEY_REUSED: { status: 422, retryable: false, message: 'This Idempotency-Key was used with a different request; use a new key for a new request.' },
-  IDEMPOTENCY_IN_PROGRESS: { status: 409, retryable: true, message: 'A request with this Idempotency-Key is still being processed; retry after it finishes.' },
-  MERCHANT_ORDER_NO_REUSED: { status: 409, retryable: false, message: 'This merchant_order_no already belongs to a payment with other parameters; use a new order number.' },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    retryable: false,
+    message: 'This Idempotency-Key was used with a different request; use a new key for a new request.',
+  },
+  IDEMPOTENCY_IN_PROGRESS: {
+    status: 409,
+    retryable: true,
+    message: 'A request with this Idempotency-Key is still being processed; retry after it finishes.',
+  },
+  MERCHANT_ORDER_NO_REUSED: {
+    status: 409,
+    retryable: false,
+    message:
+      'This merchant_order_no already belongs to a payment with other parameters; use a new order number.',
+  },
   // Payments
-  PAYMENT_NOT_FOUND: { status: 404, retryable: false, message: 'No payment with this id or merchant order number belongs to this app.' },
-  PAYMENT_STATE_CONFLICT: { status: 409, retryable: false, message: 'The payment is in a state that does not allow this operation.' },
-  NO_CHANNEL_ACCOUNT: { status: 422, retryable: false, message: 'No enabled channel account can take this pay_way for this merchant; ask the operator to bind one.' },
-  CHANNEL_UNAVAILABLE: { status: 503, retryable: true, message: 'The payment channel did not answer in time; the operation will be confirmed by query. Retry with the same Idempotency-Key.' },
+  PAYMENT_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    message: 'No payment with this id or merchant order number belongs to this app.',
+  },
+  PAYMENT_STATE_CONFLICT: {
+    status: 409,
+    retryable: false,
+    message: 'The payment is in a state that does not allow this operation.',
+  },
+  NO_CHANNEL_ACCOUNT: {
+    status: 422,
+    retryable: false,
+    message:
+      'No enabled channel account can take this pay_way for this merchant; ask the operator to bind one.',
+  },
+  CHANNEL_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    message:
+      'The payment channel did not answer in time; the operation will be confirmed by query. Retry with the same Idempotency-Key.',
+  },
   // Channel notifications (answers to the channels, never to merchants)
-  NOTIFY_SIGNATURE_INVALID: { status: 401, retryable: false, message: 'The notification signature does not verify.' },
+  NOTIFY_SIGNATURE_INVALID: {
+    status: 401,
+    retryable: false,
+    message: 'The notification signature does not verify.',
+  },
   NOTIFY_MALFORMED: { status: 400, retryable: false, message: 'The notification cannot be read.' },
-  NOTIFY_MISMATCH: { status: 400, retryable: false, message: 'The notification does not match our record of the payment.' },
-  NOTIFY_UNKNOWN_ORDER: { status: 404, retryable: false, message: 'The notification names an order we do not have.' },
+  NOTIFY_MISMATCH: {
+    status: 400,
+    retryable: false,
+    message: 'The notification does not match our record of the payment.',
+  },
+  NOTIFY_UNKNOWN_ORDER: {
+    status: 404,
+    retryable: false,
+    message: 'The notification names an order we do not have.',
+  },
   // Server
-  INTERNAL_ERROR: { status: 500, retryable: true, message: 'Something went wrong on our side; it is logged. Retry with the same Idempotency-Key.' },
+  INTERNAL_ERROR: {
+    status: 500,
+    retryable: true,
+    message: 'Something went wrong on our side; it is logged. Retry with the same Idempotency-Key.',
+  },
 } as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -12,7 +12,15 @@ import { assert } from './assert.ts';
  *   CLOSED   closed at the channel before anything was paid. Terminal.
  *   REVERSED a payment-code order cancelled at the channel (撤销). Terminal.
  */
-export const PAYMENT_STATES = ['CREATED', 'PENDING', 'UNKNOWN', 'SUCCESS', 'FAILED', 'CLOSED', 'REVERSED'] as const;
+export const PAYMENT_STATES = [
+  'CREATED',
+  'PENDING',
+  'UNKNOWN',
+  'SUCCESS',
+  'FAILED',
+  'CLOSED',
+  'REVERSED',
+] as const;
 export type PaymentState = (typeof PAYMENT_STATES)[number];
 
 export const TRANSITIONS: Readonly<Record<PaymentState, readonly PaymentState[]>> = {

@@ -37,7 +37,11 @@ function fromValidation(issues: ValidationIssue[], context: string | undefined):
   if (issue.keyword === 'additionalProperties') {
     const field = String(issue.params.additionalProperty);
     const param = path ? `${path}.${field}` : field;
-    return new AppError('REQUEST_UNKNOWN_FIELD', `The field "${param}" is not taken by this endpoint; remove it or check its spelling.`, param);
+    return new AppError(
+      'REQUEST_UNKNOWN_FIELD',
+      `The field "${param}" is not taken by this endpoint; remove it or check its spelling.`,
+      param,
+    );
   }
   if (issue.keyword === 'required') {
     const field = String(issue.params.missingProperty);
@@ -46,7 +50,11 @@ function fromValidation(issues: ValidationIssue[], context: string | undefined):
   }
   if (path === 'amount') return new AppError('AMOUNT_INVALID', undefined, 'amount');
   const where = context === 'body' || context === undefined ? path : `${context}.${path}`;
-  return new AppError('REQUEST_INVALID', `"${where || context}" ${issue.message ?? 'is invalid'}.`, where || context);
+  return new AppError(
+    'REQUEST_INVALID',
+    `"${where || context}" ${issue.message ?? 'is invalid'}.`,
+    where || context,
+  );
 }
 
 export function installErrorHandling(app: FastifyInstance): void {

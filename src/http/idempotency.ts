@@ -37,7 +37,11 @@ export async function withIdempotency(
 ): Promise<StoredResponse> {
   if (key === undefined) return { ...(await run()), replayed: false };
   if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
-    throw new AppError('REQUEST_INVALID', 'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces.', 'Idempotency-Key');
+    throw new AppError(
+      'REQUEST_INVALID',
+      'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces.',
+      'Idempotency-Key',
+    );
   }
   const request_hash = createHash('sha256').update(fingerprint).digest('hex');
   const now = gw.clock.now_ms();
@@ -60,14 +64,16 @@ export async function withIdempotency(
     const existing = await findIdempotencyKey(tx, app_id, key);
     if (!existing) return { taken: false as const, existing: undefined };
     if (existing.request_hash === request_hash && existing.state === 'in_progress') {
-      if (await takeOverStaleIdempotencyKey(tx, app_id, key, now, now + IDEMPOTENCY_LOCK_MS)) return { taken: true as const };
+      if (await takeOverStaleIdempotencyKey(tx, app_id, key, now, now + IDEMPOTENCY_LOCK_MS))
+        return { taken: true as const };
     }
     return { taken: false as const, existing };
   });
   if (!taken.taken) {
     const existing = taken.existing;
     if (!existing) throw new AppError('IDEMPOTENCY_IN_PROGRESS');
-    if (existing.request_hash !== request_hash) throw new AppError('IDEMPOTENCY_KEY_REUSED', undefined, 'Idempotency-Key');
+    if (existing.request_hash !== request_hash)
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', undefined, 'Idempotency-Key');
     if (existing.state !== 'done') throw new AppError('IDEMPOTENCY_IN_PROGRESS');
     return { status: existing.response_status!, body: JSON.parse(existing.response_body!), replayed: true };
   }
@@ -77,12 +83,16 @@ export async function withIdempotency(
     result = await run();
   } catch (error) {
     if (error instanceof AppError && !error.retryable) {
-      await gw.store.transact((tx) => completeIdempotencyKey(tx, app_id, key, error.status, JSON.stringify(errorBody(error))));
+      await gw.store.transact((tx) =>
+        completeIdempotencyKey(tx, app_id, key, error.status, JSON.stringify(errorBody(error))),
+      );
     } else {
       await gw.store.transact((tx) => releaseIdempotencyKey(tx, app_id, key));
     }
     throw error;
   }
-  await gw.store.transact((tx) => completeIdempotencyKey(tx, app_id, key, result.status, JSON.stringify(result.body)));
+  await gw.store.transact((tx) =>
+    completeIdempotencyKey(tx, app_id, key, result.status, JSON.stringify(result.body)),
+  );
   return { ...result, replayed: false };
 }

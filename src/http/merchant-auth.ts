@@ -5,10 +5,10 @@ import {
   HEADER_NONCE,
   HEADER_SIGNATURE,
   HEADER_TIMESTAMP,
-  NONCE_PATTERN,
-  SIGNATURE_TOLERANCE_S,
   hmacHex,
+  NONCE_PATTERN,
   requestSigningString,
+  SIGNATURE_TOLERANCE_S,
   signaturesEqual,
 } from '../protocol/merchant-signature.ts';
 import type { AppCredential } from '../services/app-credentials.ts';
@@ -33,21 +33,28 @@ declare module 'fastify' {
  * active, HMAC matching one of the app's active secrets, nonce never seen. Checked in this order so
  * a caller without the secret cannot burn another caller's nonces.
  */
-export async function authenticateMerchant(gw: Gateway, request: FastifyRequest): Promise<AuthenticatedMerchant> {
+export async function authenticateMerchant(
+  gw: Gateway,
+  request: FastifyRequest,
+): Promise<AuthenticatedMerchant> {
   const app_id = header(request, HEADER_APP_ID);
   const timestamp = header(request, HEADER_TIMESTAMP);
   const nonce = header(request, HEADER_NONCE);
   const signature = header(request, HEADER_SIGNATURE);
   if (!app_id || !timestamp || !nonce || !signature) throw new AppError('AUTH_MISSING');
   if (!NONCE_PATTERN.test(nonce)) {
-    throw new AppError('AUTH_MISSING', 'Paymux-Nonce must be 8 to 64 characters of A-Z a-z 0-9 _ -.', HEADER_NONCE);
+    throw new AppError(
+      'AUTH_MISSING',
+      'Paymux-Nonce must be 8 to 64 characters of A-Z a-z 0-9 _ -.',
+      HEADER_NONCE,
+    );
   }
   const now_s = Math.floor(gw.clock.now_ms() / 1000);
   if (!/^\d{1,12}$/.test(timestamp) || Math.abs(now_s - Number(timestamp)) > SIGNATURE_TOLERANCE_S) {
     throw new AppError('AUTH_TIMESTAMP_SKEW');
   }
   const credential = await gw.credentials.get(app_id);
-  if (!credential || !credential.active) throw new AppError('AUTH_APP_UNKNOWN');
+  if (!credential?.active) throw new AppError('AUTH_APP_UNKNOWN');
 
   const message = requestSigningString(request.method, request.url, timestamp, nonce, request.rawBody ?? '');
   const secret = credential.secrets.find((s) => signaturesEqual(hmacHex(s, message), signature));

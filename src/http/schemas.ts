@@ -22,13 +22,33 @@ export const CreatePaymentBody = Type.Object(
       (Object.keys(PAY_WAYS) as PayWay[]).map((w) => Type.Literal(w)),
       { description: 'How the payer pays. Available now: WX_NATIVE.' },
     ),
-    amount: Type.Integer({ minimum: PAYMENT_AMOUNT_MIN_FEN, maximum: PAYMENT_AMOUNT_MAX_FEN, description: 'Amount in fen (1 = CNY 0.01).' }),
-    subject: Type.String({ minLength: 1, maxLength: 127, description: 'What is paid for; shown to the payer.' }),
+    amount: Type.Integer({
+      minimum: PAYMENT_AMOUNT_MIN_FEN,
+      maximum: PAYMENT_AMOUNT_MAX_FEN,
+      description: 'Amount in fen (1 = CNY 0.01).',
+    }),
+    subject: Type.String({
+      minLength: 1,
+      maxLength: 127,
+      description: 'What is paid for; shown to the payer.',
+    }),
     notify_url: Type.Optional(
-      Type.String({ maxLength: 512, pattern: '^https?://', description: 'Where Paymux POSTs signed events about this payment.' }),
+      Type.String({
+        maxLength: 512,
+        pattern: '^https?://',
+        description: 'Where Paymux POSTs signed events about this payment.',
+      }),
     ),
-    client_ip: Type.Optional(Type.String({ maxLength: 45, pattern: '^[0-9A-Fa-f:.]+$', description: "The payer's IP address." })),
-    expires_in_s: Type.Optional(Type.Integer({ minimum: 60, maximum: 86_400, description: 'Seconds until an unpaid payment is closed; default 7200.' })),
+    client_ip: Type.Optional(
+      Type.String({ maxLength: 45, pattern: '^[0-9A-Fa-f:.]+$', description: "The payer's IP address." }),
+    ),
+    expires_in_s: Type.Optional(
+      Type.Integer({
+        minimum: 60,
+        maximum: 86_400,
+        description: 'Seconds until an unpaid payment is closed; default 7200.',
+      }),
+    ),
     metadata: Type.Optional(
       Type.Record(Type.String({ maxLength: 40 }), Type.String({ maxLength: 500 }), {
         maxProperties: 20,
@@ -88,7 +108,9 @@ export const SignedHeaders = Type.Object({
   'paymux-timestamp': Type.String({ description: 'Unix time in seconds' }),
   'paymux-nonce': Type.String({ description: '8-64 random characters of A-Z a-z 0-9 _ -, never reused' }),
   'paymux-signature': Type.String({ description: 'Hex HMAC-SHA256, see docs/api/signing.md' }),
-  'idempotency-key': Type.Optional(Type.String({ description: 'Makes a write safe to retry (Stripe semantics)' })),
+  'idempotency-key': Type.Optional(
+    Type.String({ description: 'Makes a write safe to retry (Stripe semantics)' }),
+  ),
 });
 
 export const errorResponses = {

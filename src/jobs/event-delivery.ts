@@ -2,9 +2,9 @@ import { HttpClientError, httpRequest } from '../channels/http-client.ts';
 import { DELIVERY_TIMEOUT_MS, nextDeliveryAt } from '../domain/delivery-schedule.ts';
 import { newId } from '../domain/ids.ts';
 import { HEADER_SIGNATURE, webhookSignatureHeader } from '../protocol/merchant-signature.ts';
+import type { Gateway } from '../services/gateway.ts';
 import { insertDeliveryAttempt } from '../storage/repositories/delivery-attempts.ts';
 import { claimDueEvents, type EventRecord, finishDelivery } from '../storage/repositories/events.ts';
-import type { Gateway } from '../services/gateway.ts';
 
 /** Events claimed per round; also the most deliveries in flight at once. */
 export const DELIVERY_BATCH_MAX = 64;
@@ -25,13 +25,17 @@ export class EventDeliverer {
   #running = false;
   #wake_requested = false;
   #stopped = true;
+  /** How long one merchant endpoint gets to answer; tests shorten it. */
+  timeout_ms = DELIVERY_TIMEOUT_MS;
 
   constructor(private readonly gw: Gateway) {}
 
   /** Claims due events and delivers them; returns how many were attempted. */
   async runOnce(): Promise<number> {
     const now = this.gw.clock.now_ms();
-    const events = await this.gw.store.transact((tx) => claimDueEvents(tx, now, DELIVERY_LEASE_MS, DELIVERY_BATCH_MAX));
+    const events = await this.gw.store.transact((tx) =>
+      claimDueEvents(tx, now, DELIVERY_LEASE_MS, DELIVERY_BATCH_MAX),
+    );
     await Promise.all(events.map((event) => this.deliver(event)));
     return events.length;
   }
@@ -113,11 +117,12 @@ export class EventDeliverer {
             [HEADER_SIGNATURE]: webhookSignatureHeader(credential.secrets, timestamp, event.payload_json),
           },
           body: event.payload_json,
-          timeout_ms: DELIVERY_TIMEOUT_MS,
+          timeout_ms: this.timeout_ms,
           body_limit_bytes: MERCHANT_RESPONSE_LIMIT_BYTES,
         });
         http_status = response.status;
-        if (response.status < 200 || response.status >= 300) error = `merchant answered HTTP ${response.status}`;
+        if (response.status < 200 || response.status >= 300)
+          error = `merchant answered HTTP ${response.status}`;
       } catch (e) {
         error = e instanceof HttpClientError ? `${e.kind}: ${e.message}` : 'delivery failed';
       }
@@ -125,7 +130,9 @@ export class EventDeliverer {
     const finished = gw.clock.now_ms();
     const delivered = error === null;
     const next = delivered ? null : nextDeliveryAt(event.created_at, attempt_no);
-    gw.metrics.event_deliveries.inc({ outcome: delivered ? 'delivered' : next === null ? 'exhausted' : 'retry' });
+    gw.metrics.event_deliveries.inc({
+      outcome: delivered ? 'delivered' : next === null ? 'exhausted' : 'retry',
+    });
     await gw.store.transact(async (tx) => {
       await insertDeliveryAttempt(tx, {
         id: newId('delivery_attempt', gw.clock, gw.random),
@@ -143,6 +150,10 @@ export class EventDeliverer {
         last_error: error,
       });
     });
-    if (!delivered) gw.logger.info({ event_id: event.id, attempt_no, error, next_attempt_at: next }, 'merchant notification not received');
+    if (!delivered)
+      gw.logger.info(
+        { event_id: event.id, attempt_no, error, next_attempt_at: next },
+        'merchant notification not received',
+      );
   }
 }

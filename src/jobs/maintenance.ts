@@ -14,7 +14,9 @@ export class MaintenanceJob {
   async runOnce(): Promise<{ nonces: number; idempotency_keys: number }> {
     const now = this.gw.clock.now_ms();
     const nonces = await this.gw.store.transact((tx) => deleteExpiredNonces(tx, now));
-    const idempotency_keys = await this.gw.store.transact((tx) => deleteExpiredIdempotencyKeys(tx, now, IDEMPOTENCY_KEYS_PER_ROUND_MAX));
+    const idempotency_keys = await this.gw.store.transact((tx) =>
+      deleteExpiredIdempotencyKeys(tx, now, IDEMPOTENCY_KEYS_PER_ROUND_MAX),
+    );
     return { nonces, idempotency_keys };
   }
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { hmacHex, requestSigningString, responseSigningString, verifyWebhook, webhookSignatureHeader } from './merchant-signature.ts';
+import {
+  hmacHex,
+  requestSigningString,
+  responseSigningString,
+  verifyWebhook,
+  webhookSignatureHeader,
+} from './merchant-signature.ts';
 
 describe('merchant request signature (the worked example of docs/api/signing.md)', () => {
   it('signs the five-line canonical string with HMAC-SHA256', () => {
@@ -7,7 +13,9 @@ describe('merchant request signature (the worked example of docs/api/signing.md)
     const message = requestSigningString('post', '/v1/payments', '1764201600', 'n0nce-0001', body);
     expect(message).toBe(`POST\n/v1/payments\n1764201600\nn0nce-0001\n${body}\n`);
     // Reproducible by hand: printf 'POST\n/v1/payments\n…\n' | openssl dgst -sha256 -hmac sk_test_demo
-    expect(hmacHex('sk_test_demo', message)).toBe('53fcdeec9a379ca25d4b93657d3b3366f9563021d9a0cce0a512588d5d0b55c7');
+    expect(hmacHex('sk_test_demo', message)).toBe(
+      '53fcdeec9a379ca25d4b93657d3b3366f9563021d9a0cce0a512588d5d0b55c7',
+    );
   });
 
   it('signs responses over timestamp, nonce and body', () => {
@@ -21,7 +29,10 @@ describe('webhook signature', () => {
     const header = webhookSignatureHeader(['new-secret', 'old-secret'], 1000, body);
     expect(verifyWebhook('new-secret', header, body, 1000)).toEqual({ ok: true });
     expect(verifyWebhook('old-secret', header, body, 1100)).toEqual({ ok: true });
-    expect(verifyWebhook('other', header, body, 1000)).toEqual({ ok: false, reason: 'no_matching_signature' });
+    expect(verifyWebhook('other', header, body, 1000)).toEqual({
+      ok: false,
+      reason: 'no_matching_signature',
+    });
   });
   it('refuses a changed body, an old timestamp and a malformed header', () => {
     const header = webhookSignatureHeader(['s'], 1000, body);

@@ -18,7 +18,13 @@ export const HEADER_SIGNATURE = 'paymux-signature';
 export const SIGNATURE_TOLERANCE_S = 300;
 export const NONCE_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 
-export function requestSigningString(method: string, path_with_query: string, timestamp: string, nonce: string, body: string): string {
+export function requestSigningString(
+  method: string,
+  path_with_query: string,
+  timestamp: string,
+  nonce: string,
+  body: string,
+): string {
   return `${method.toUpperCase()}\n${path_with_query}\n${timestamp}\n${nonce}\n${body}\n`;
 }
 
@@ -42,10 +48,18 @@ export function webhookSignatureHeader(secrets: readonly string[], timestamp: nu
   return parts.join(',');
 }
 
-export type WebhookCheck = { ok: true } | { ok: false; reason: 'malformed_header' | 'timestamp_skew' | 'no_matching_signature' };
+export type WebhookCheck =
+  | { ok: true }
+  | { ok: false; reason: 'malformed_header' | 'timestamp_skew' | 'no_matching_signature' };
 
 /** What a merchant runs on each notification it receives (also in the SDK and docs). */
-export function verifyWebhook(secret: string, header: string, body: string, now_s: number, tolerance_s = SIGNATURE_TOLERANCE_S): WebhookCheck {
+export function verifyWebhook(
+  secret: string,
+  header: string,
+  body: string,
+  now_s: number,
+  tolerance_s = SIGNATURE_TOLERANCE_S,
+): WebhookCheck {
   let timestamp: number | null = null;
   const signatures: string[] = [];
   for (const part of header.split(',')) {
@@ -59,5 +73,7 @@ export function verifyWebhook(secret: string, header: string, body: string, now_
   if (timestamp === null || signatures.length === 0) return { ok: false, reason: 'malformed_header' };
   if (Math.abs(now_s - timestamp) > tolerance_s) return { ok: false, reason: 'timestamp_skew' };
   const expected = hmacHex(secret, `${timestamp}.${body}`);
-  return signatures.some((s) => signaturesEqual(expected, s)) ? { ok: true } : { ok: false, reason: 'no_matching_signature' };
+  return signatures.some((s) => signaturesEqual(expected, s))
+    ? { ok: true }
+    : { ok: false, reason: 'no_matching_signature' };
 }

@@ -43,7 +43,10 @@ export class PaymuxClient {
       [HEADER_APP_ID]: this.options.app_id,
       [HEADER_TIMESTAMP]: timestamp,
       [HEADER_NONCE]: nonce,
-      [HEADER_SIGNATURE]: hmacHex(this.options.secret, requestSigningString(method, path_with_query, timestamp, nonce, body)),
+      [HEADER_SIGNATURE]: hmacHex(
+        this.options.secret,
+        requestSigningString(method, path_with_query, timestamp, nonce, body),
+      ),
     };
   }
 
@@ -52,12 +55,23 @@ export class PaymuxClient {
     const nonce = headers.get(HEADER_NONCE);
     const signature = headers.get(HEADER_SIGNATURE);
     if (!timestamp || !nonce || !signature) return false;
-    return signaturesEqual(hmacHex(this.options.secret, responseSigningString(timestamp, nonce, body)), signature);
+    return signaturesEqual(
+      hmacHex(this.options.secret, responseSigningString(timestamp, nonce, body)),
+      signature,
+    );
   }
 
-  async request<T = unknown>(method: string, path_with_query: string, body?: unknown, extra_headers: Record<string, string> = {}): Promise<PaymuxResponse<T>> {
+  async request<T = unknown>(
+    method: string,
+    path_with_query: string,
+    body?: unknown,
+    extra_headers: Record<string, string> = {},
+  ): Promise<PaymuxResponse<T>> {
     const text = body === undefined ? '' : JSON.stringify(body);
-    const headers: Record<string, string> = { ...this.signHeaders(method, path_with_query, text), ...extra_headers };
+    const headers: Record<string, string> = {
+      ...this.signHeaders(method, path_with_query, text),
+      ...extra_headers,
+    };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${this.options.base_url}${path_with_query}`, {
       method,

@@ -1,9 +1,14 @@
 import type { TradeObservation } from '../channels/types.ts';
 import { assert } from '../domain/assert.ts';
 import { decide, transition } from '../domain/payment-state.ts';
-import { findPaymentById, type PaymentChanges, type PaymentRecord, updatePaymentIfVersion } from '../storage/repositories/payments.ts';
+import {
+  findPaymentById,
+  type PaymentChanges,
+  type PaymentRecord,
+  updatePaymentIfVersion,
+} from '../storage/repositories/payments.ts';
 import type { Tx } from '../storage/transact.ts';
-import { PAID_AFTER_END_EVENT, STATE_EVENTS, recordPaymentEvent } from './events.ts';
+import { PAID_AFTER_END_EVENT, recordPaymentEvent, STATE_EVENTS } from './events.ts';
 import type { Gateway } from './gateway.ts';
 
 export type ObservationSource = 'create' | 'notification' | 'query' | 'close';
@@ -40,8 +45,15 @@ export async function applyObservation(
     return result;
   });
   if (outcome.kind === 'changed' || outcome.kind === 'paid_after_end') gw.onEventsCommitted();
-  if (outcome.kind === 'paid_after_end' || outcome.kind === 'amount_mismatch' || outcome.kind === 'account_mismatch') {
-    gw.logger.error({ payment_id, state: outcome.payment.state, observed: observation.status, source, kind: outcome.kind }, 'channel contradicts our record of a payment');
+  if (
+    outcome.kind === 'paid_after_end' ||
+    outcome.kind === 'amount_mismatch' ||
+    outcome.kind === 'account_mismatch'
+  ) {
+    gw.logger.error(
+      { payment_id, state: outcome.payment.state, observed: observation.status, source, kind: outcome.kind },
+      'channel contradicts our record of a payment',
+    );
   }
   return outcome;
 }
@@ -61,7 +73,11 @@ async function applyInTx(
       return { kind: 'account_mismatch', payment };
     }
     // A success for another amount is not our payment's success: never apply it.
-    if (observation.status === 'PAID' && observation.amount_fen !== undefined && observation.amount_fen !== payment.amount_fen) {
+    if (
+      observation.status === 'PAID' &&
+      observation.amount_fen !== undefined &&
+      observation.amount_fen !== payment.amount_fen
+    ) {
       return { kind: 'amount_mismatch', payment };
     }
     const decision = decide(payment.state, observation.status);
@@ -77,7 +93,12 @@ async function applyInTx(
     if (to === 'SUCCESS') changes.paid_at = observation.paid_at_ms ?? now;
     if (to === 'SUCCESS' || to === 'FAILED' || to === 'CLOSED' || to === 'REVERSED') changes.ended_at = now;
     if (await updatePaymentIfVersion(tx, payment.id, payment.version, changes, now)) {
-      const updated: PaymentRecord = { ...payment, ...changes, version: payment.version + 1, updated_at: now };
+      const updated: PaymentRecord = {
+        ...payment,
+        ...changes,
+        version: payment.version + 1,
+        updated_at: now,
+      };
       const event_type = STATE_EVENTS[to];
       if (event_type) await recordPaymentEvent(gw, tx, event_type, updated);
       gw.metrics.payment_transitions.inc({ from: payment.state, to, source });

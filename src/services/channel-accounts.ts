@@ -38,7 +38,10 @@ export class ChannelAccounts {
     const hit = this.#cache.get(row.id);
     if (hit && hit.updated_at === row.updated_at) return hit.account;
     const settings = JSON.parse(row.settings_json) as Record<string, string>;
-    const secrets = JSON.parse(this.secrets.open(row.secrets_sealed, channelAccountAad(row.id))) as Record<string, string>;
+    const secrets = JSON.parse(this.secrets.open(row.secrets_sealed, channelAccountAad(row.id))) as Record<
+      string,
+      string
+    >;
     const account: LoadedChannelAccount = {
       id: row.id,
       channel: row.channel as ChannelName,

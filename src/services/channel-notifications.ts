@@ -28,7 +28,15 @@ export async function handleChannelNotification(
   const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
   const outcome = await adapter.parseNotification(ctx, account, request);
 
-  const audit = (tx: Tx, fields: { payment_id: string | null; notification_id: string | null; outcome: string; detail: string | null }) =>
+  const audit = (
+    tx: Tx,
+    fields: {
+      payment_id: string | null;
+      notification_id: string | null;
+      outcome: string;
+      detail: string | null;
+    },
+  ) =>
     insertChannelNotification(tx, {
       id: newId('channel_notification', gw.clock, gw.random),
       channel,
@@ -36,7 +44,12 @@ export async function handleChannelNotification(
       received_at: gw.clock.now_ms(),
       ...fields,
     });
-  const refuse = async (reason: string, detail: string, payment_id: string | null, notification_id: string | null) => {
+  const refuse = async (
+    reason: string,
+    detail: string,
+    payment_id: string | null,
+    notification_id: string | null,
+  ) => {
     gw.metrics.channel_notifications.inc({ channel, outcome: reason });
     gw.logger.warn({ channel, account_id, payment_id, reason, detail }, 'channel notification refused');
     await gw.store.transact((tx) => audit(tx, { payment_id, notification_id, outcome: reason, detail }));
@@ -46,7 +59,9 @@ export async function handleChannelNotification(
   if (outcome.kind === 'rejected') return refuse(outcome.code, outcome.detail, null, null);
   if (outcome.kind === 'ignored') {
     gw.metrics.channel_notifications.inc({ channel, outcome: 'ignored' });
-    await gw.store.transact((tx) => audit(tx, { payment_id: null, notification_id: null, outcome: 'ignored', detail: outcome.event_type }));
+    await gw.store.transact((tx) =>
+      audit(tx, { payment_id: null, notification_id: null, outcome: 'ignored', detail: outcome.event_type }),
+    );
     return adapter.notificationReply(true);
   }
 
@@ -54,16 +69,33 @@ export async function handleChannelNotification(
   const result: ApplyResult = await applyObservation(gw, out_trade_no, observation, 'notification', {
     via_account_id: account.id,
     also: async (tx, applied) => {
-      if (applied.kind !== 'changed' && applied.kind !== 'unchanged' && applied.kind !== 'paid_after_end') return;
-      await audit(tx, { payment_id: out_trade_no, notification_id, outcome: applied.kind, detail: observation.channel_status });
+      if (applied.kind !== 'changed' && applied.kind !== 'unchanged' && applied.kind !== 'paid_after_end')
+        return;
+      await audit(tx, {
+        payment_id: out_trade_no,
+        notification_id,
+        outcome: applied.kind,
+        detail: observation.channel_status,
+      });
     },
   });
-  if (result.kind === 'not_found') return refuse('NOTIFY_UNKNOWN_ORDER', `no payment ${out_trade_no}`, null, notification_id);
+  if (result.kind === 'not_found')
+    return refuse('NOTIFY_UNKNOWN_ORDER', `no payment ${out_trade_no}`, null, notification_id);
   if (result.kind === 'account_mismatch') {
-    return refuse('NOTIFY_MISMATCH', 'the payment belongs to another channel account', out_trade_no, notification_id);
+    return refuse(
+      'NOTIFY_MISMATCH',
+      'the payment belongs to another channel account',
+      out_trade_no,
+      notification_id,
+    );
   }
   if (result.kind === 'amount_mismatch') {
-    return refuse('NOTIFY_MISMATCH', `amount ${observation.amount_fen} differs from ${result.payment.amount_fen}`, out_trade_no, notification_id);
+    return refuse(
+      'NOTIFY_MISMATCH',
+      `amount ${observation.amount_fen} differs from ${result.payment.amount_fen}`,
+      out_trade_no,
+      notification_id,
+    );
   }
   gw.metrics.channel_notifications.inc({ channel, outcome: result.kind });
   return adapter.notificationReply(true);

@@ -13,20 +13,32 @@ import type { Gateway } from './gateway.ts';
 export async function closePayment(gw: Gateway, payment: PaymentRecord): Promise<PaymentRecord> {
   if (payment.state === 'CLOSED') return payment;
   if (isTerminal(payment.state)) {
-    throw new AppError('PAYMENT_STATE_CONFLICT', `The payment is ${payment.state}; only unpaid payments can be closed.`);
+    throw new AppError(
+      'PAYMENT_STATE_CONFLICT',
+      `The payment is ${payment.state}; only unpaid payments can be closed.`,
+    );
   }
   const adapter = channelAdapter(payment.channel as never);
   const account = await gw.accounts.load(payment.channel_account_id);
-  if (!adapter || !account) throw new Error(`payment ${payment.id} names a channel or account that does not exist`);
+  if (!adapter || !account)
+    throw new Error(`payment ${payment.id} names a channel or account that does not exist`);
   const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
 
   const closed = await adapter.closePayment(ctx, account, payment.id);
   if (closed.kind === 'unknown') throw new AppError('CHANNEL_UNAVAILABLE');
   if (closed.kind === 'refused') {
-    throw new AppError('PAYMENT_STATE_CONFLICT', `The channel refused to close the payment: ${closed.channel_code} ${closed.message}`);
+    throw new AppError(
+      'PAYMENT_STATE_CONFLICT',
+      `The channel refused to close the payment: ${closed.channel_code} ${closed.message}`,
+    );
   }
   if (closed.kind === 'closed') {
-    const result = await applyObservation(gw, payment.id, { status: 'CLOSED', channel_status: 'CLOSED' }, 'close');
+    const result = await applyObservation(
+      gw,
+      payment.id,
+      { status: 'CLOSED', channel_status: 'CLOSED' },
+      'close',
+    );
     return resultPayment(result, payment);
   }
   // The channel says it is paid: learn the details by query and apply the success.
@@ -36,11 +48,17 @@ export async function closePayment(gw: Gateway, payment: PaymentRecord): Promise
   const result = await applyObservation(gw, payment.id, observation, 'query');
   const after = resultPayment(result, payment);
   if (after.state === 'SUCCESS') {
-    throw new AppError('PAYMENT_STATE_CONFLICT', 'The payment was paid before it could be closed; it is now SUCCESS.');
+    throw new AppError(
+      'PAYMENT_STATE_CONFLICT',
+      'The payment was paid before it could be closed; it is now SUCCESS.',
+    );
   }
   return after;
 }
 
-function resultPayment(result: Awaited<ReturnType<typeof applyObservation>>, fallback: PaymentRecord): PaymentRecord {
+function resultPayment(
+  result: Awaited<ReturnType<typeof applyObservation>>,
+  fallback: PaymentRecord,
+): PaymentRecord {
   return result.kind === 'not_found' ? fallback : result.payment;
 }

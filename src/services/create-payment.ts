@@ -17,7 +17,7 @@ import {
 } from '../storage/repositories/payments.ts';
 import { listEnabledChannelAccounts } from '../storage/repositories/tenants.ts';
 import type { AppCredential } from './app-credentials.ts';
-import { STATE_EVENTS, recordPaymentEvent } from './events.ts';
+import { recordPaymentEvent, STATE_EVENTS } from './events.ts';
 import type { Gateway } from './gateway.ts';
 
 export interface CreatePaymentInput {
@@ -47,8 +47,12 @@ export async function createPayment(
   if (amount_problem) throw new AppError('AMOUNT_INVALID', undefined, 'amount');
   const channel = channelOfPayWay(input.pay_way);
   const adapter = channel ? channelAdapter(channel) : undefined;
-  if (!channel || !adapter || !adapter.pay_ways.includes(input.pay_way)) {
-    throw new AppError('PAY_WAY_UNSUPPORTED', `pay_way ${input.pay_way} is not available yet; available: WX_NATIVE.`, 'pay_way');
+  if (!channel || !adapter?.pay_ways.includes(input.pay_way)) {
+    throw new AppError(
+      'PAY_WAY_UNSUPPORTED',
+      `pay_way ${input.pay_way} is not available yet; available: WX_NATIVE.`,
+      'pay_way',
+    );
   }
   const request_hash = hashCreateInput(input);
 
@@ -114,7 +118,11 @@ export async function createPayment(
   return { created: true, payment: await applyCreateOutcome(gw, payment, outcome) };
 }
 
-async function applyCreateOutcome(gw: Gateway, payment: PaymentRecord, outcome: CreateOutcome): Promise<PaymentRecord> {
+async function applyCreateOutcome(
+  gw: Gateway,
+  payment: PaymentRecord,
+  outcome: CreateOutcome,
+): Promise<PaymentRecord> {
   const changes: PaymentChanges = {};
   if (outcome.kind === 'accepted') {
     changes.state = transition(payment.state, 'PENDING');
@@ -144,7 +152,10 @@ async function applyCreateOutcome(gw: Gateway, payment: PaymentRecord, outcome: 
     assert(current !== undefined, `payment ${payment.id} vanished`);
     if (current.code_url !== null || !changes.code_url) return current;
     const late: PaymentChanges = { code_url: changes.code_url };
-    assert(await updatePaymentIfVersion(tx, current.id, current.version, late, now), 'payment changed inside a transaction');
+    assert(
+      await updatePaymentIfVersion(tx, current.id, current.version, late, now),
+      'payment changed inside a transaction',
+    );
     return { ...current, ...late, version: current.version + 1, updated_at: now };
   });
   if (updated.state !== payment.state) {
@@ -155,7 +166,8 @@ async function applyCreateOutcome(gw: Gateway, payment: PaymentRecord, outcome: 
 }
 
 function sameRequestOrThrow(existing: PaymentRecord, request_hash: string): PaymentRecord {
-  if (existing.request_hash !== request_hash) throw new AppError('MERCHANT_ORDER_NO_REUSED', undefined, 'merchant_order_no');
+  if (existing.request_hash !== request_hash)
+    throw new AppError('MERCHANT_ORDER_NO_REUSED', undefined, 'merchant_order_no');
   return existing;
 }
 

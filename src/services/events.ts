@@ -1,8 +1,8 @@
-import { newId } from '../domain/ids.ts';
 import { nextDeliveryAt } from '../domain/delivery-schedule.ts';
+import { newId } from '../domain/ids.ts';
 import type { PaymentState } from '../domain/payment-state.ts';
-import type { PaymentRecord } from '../storage/repositories/payments.ts';
 import { insertEventOnce } from '../storage/repositories/events.ts';
+import type { PaymentRecord } from '../storage/repositories/payments.ts';
 import type { Tx } from '../storage/transact.ts';
 import type { Gateway } from './gateway.ts';
 import { paymentView } from './payment-view.ts';
@@ -22,7 +22,12 @@ export const PAID_AFTER_END_EVENT = 'payment.paid_after_close';
  * and only if the state change it reports was committed. The dedupe key makes a second report of
  * the same fact (a duplicate notification racing a query) a no-op.
  */
-export async function recordPaymentEvent(gw: Gateway, tx: Tx, type: string, payment: PaymentRecord): Promise<boolean> {
+export async function recordPaymentEvent(
+  gw: Gateway,
+  tx: Tx,
+  type: string,
+  payment: PaymentRecord,
+): Promise<boolean> {
   const now = gw.clock.now_ms();
   const id = newId('event', gw.clock, gw.random);
   const payload = {

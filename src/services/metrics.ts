@@ -1,4 +1,4 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 
 /** Prometheus metrics, one registry per gateway so several gateways can live in one test process. */
 export interface GatewayMetrics {

@@ -11,12 +11,18 @@ import type { Gateway } from './gateway.ts';
 
 export async function createMerchant(gw: Gateway, name: string): Promise<{ id: string }> {
   const id = newId('merchant', gw.clock, gw.random);
-  await gw.store.transact((tx) => insertMerchant(tx, { id, name, status: 'active', created_at: gw.clock.now_ms() }));
+  await gw.store.transact((tx) =>
+    insertMerchant(tx, { id, name, status: 'active', created_at: gw.clock.now_ms() }),
+  );
   return { id };
 }
 
 /** Creates an app and returns its secret: the only time the secret is shown. */
-export async function createApp(gw: Gateway, merchant_id: string, name: string): Promise<{ id: string; secret: string }> {
+export async function createApp(
+  gw: Gateway,
+  merchant_id: string,
+  name: string,
+): Promise<{ id: string; secret: string }> {
   const id = newId('app', gw.clock, gw.random);
   const secret = `sk_${randomBytes(24).toString('base64url')}`;
   await gw.store.transact((tx) =>

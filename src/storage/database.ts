@@ -4,7 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
-import { type Transact, batchedSqliteTransact, plainTransact } from './transact.ts';
+import { batchedSqliteTransact, plainTransact, type Transact } from './transact.ts';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 

@@ -10,7 +10,8 @@ export const MASTER_KEY_BYTES = 32;
 export class SecretBox {
   readonly #key: Buffer;
   constructor(master_key: Buffer) {
-    if (master_key.length !== MASTER_KEY_BYTES) throw new Error(`the master key must be ${MASTER_KEY_BYTES} bytes`);
+    if (master_key.length !== MASTER_KEY_BYTES)
+      throw new Error(`the master key must be ${MASTER_KEY_BYTES} bytes`);
     this.#key = Buffer.from(master_key);
   }
 
@@ -19,7 +20,12 @@ export class SecretBox {
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     cipher.setAAD(Buffer.from(associated_data, 'utf8'));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return ['v1', iv.toString('base64url'), ciphertext.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+    return [
+      'v1',
+      iv.toString('base64url'),
+      ciphertext.toString('base64url'),
+      cipher.getAuthTag().toString('base64url'),
+    ].join('.');
   }
 
   open(sealed: string, associated_data: string): string {
@@ -29,9 +35,13 @@ export class SecretBox {
     decipher.setAAD(Buffer.from(associated_data, 'utf8'));
     decipher.setAuthTag(Buffer.from(parts[3]!, 'base64url'));
     try {
-      return Buffer.concat([decipher.update(Buffer.from(parts[2]!, 'base64url')), decipher.final()]).toString('utf8');
+      return Buffer.concat([decipher.update(Buffer.from(parts[2]!, 'base64url')), decipher.final()]).toString(
+        'utf8',
+      );
     } catch {
-      throw new Error('sealed secret does not open with this master key (wrong key, or the value was moved or altered)');
+      throw new Error(
+        'sealed secret does not open with this master key (wrong key, or the value was moved or altered)',
+      );
     }
   }
 }

@@ -1,11 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type DbKind, postgresAvailable, type TestDatabase } from '../../test/support/databases.ts';
-import { type Store, openStore } from './database.ts';
+import {
+  createTestDatabase,
+  type DbKind,
+  postgresAvailable,
+  type TestDatabase,
+} from '../../test/support/databases.ts';
+import { openStore, type Store } from './database.ts';
 import { migrateToLatest } from './migrate.ts';
 import { insertEventOnce } from './repositories/events.ts';
 import { insertNonceIfNew } from './repositories/nonces.ts';
-import { findPaymentById, insertPaymentIfNew, type PaymentRecord, updatePaymentIfVersion } from './repositories/payments.ts';
+import {
+  findPaymentById,
+  insertPaymentIfNew,
+  type PaymentRecord,
+  updatePaymentIfVersion,
+} from './repositories/payments.ts';
 import { insertApp, insertChannelAccount, insertMerchant } from './repositories/tenants.ts';
 import { SecretBox } from './secret-box.ts';
 
@@ -22,7 +32,15 @@ describe.each<DbKind>(['sqlite', 'postgres'])('storage on %s', (kind) => {
     store = openStore({ url: db.url });
     await migrateToLatest(store.db);
     await insertMerchant(store.db, { id: 'mch_1', name: 'm', status: 'active', created_at: 1 });
-    await insertApp(store.db, { id: 'app_1', merchant_id: 'mch_1', name: 'a', status: 'active', secret_sealed: 'x', previous_secret_sealed: null, created_at: 1 });
+    await insertApp(store.db, {
+      id: 'app_1',
+      merchant_id: 'mch_1',
+      name: 'a',
+      status: 'active',
+      secret_sealed: 'x',
+      previous_secret_sealed: null,
+      created_at: 1,
+    });
     await insertChannelAccount(store.db, {
       id: 'ca_1',
       merchant_id: 'mch_1',
@@ -86,8 +104,12 @@ describe.each<DbKind>(['sqlite', 'postgres'])('storage on %s', (kind) => {
 
   it.skipIf(skip)('updates only from the expected version', async () => {
     await store.transact((tx) => insertPaymentIfNew(tx, payment('pay_V', 'o-v')));
-    expect(await store.transact((tx) => updatePaymentIfVersion(tx, 'pay_V', 0, { state: 'PENDING' }, 5))).toBe(true);
-    expect(await store.transact((tx) => updatePaymentIfVersion(tx, 'pay_V', 0, { state: 'CLOSED' }, 6))).toBe(false);
+    expect(
+      await store.transact((tx) => updatePaymentIfVersion(tx, 'pay_V', 0, { state: 'PENDING' }, 5)),
+    ).toBe(true);
+    expect(await store.transact((tx) => updatePaymentIfVersion(tx, 'pay_V', 0, { state: 'CLOSED' }, 6))).toBe(
+      false,
+    );
     expect((await findPaymentById(store.db, 'pay_V'))?.state).toBe('PENDING');
   });
 
@@ -148,7 +170,9 @@ describe('secret box', () => {
     expect(sealed).not.toContain('PRIVATE');
     expect(box.open(sealed, 'channel-account:ca_1')).toBe('-----BEGIN PRIVATE KEY-----');
     expect(() => box.open(sealed, 'channel-account:ca_2')).toThrow(/does not open/);
-    expect(() => new SecretBox(randomBytes(32)).open(sealed, 'channel-account:ca_1')).toThrow(/does not open/);
+    expect(() => new SecretBox(randomBytes(32)).open(sealed, 'channel-account:ca_1')).toThrow(
+      /does not open/,
+    );
   });
   it('detects tampering', () => {
     const parts = box.seal('secret', 'a').split('.');

@@ -20,7 +20,10 @@ export async function postgresAvailable(): Promise<boolean> {
     await client.query('select 1');
     return true;
   } catch (error) {
-    if (process.env.PAYMUX_REQUIRE_PG === '1') throw new Error(`PostgreSQL is required (PAYMUX_REQUIRE_PG=1) but ${PG_ADMIN_URL} did not answer: ${String(error)}`);
+    if (process.env.PAYMUX_REQUIRE_PG === '1')
+      throw new Error(
+        `PostgreSQL is required (PAYMUX_REQUIRE_PG=1) but ${PG_ADMIN_URL} did not answer: ${String(error)}`,
+      );
     return false;
   } finally {
     await client.end().catch(() => {});
@@ -36,7 +39,11 @@ export interface TestDatabase {
 export async function createTestDatabase(kind: DbKind): Promise<TestDatabase> {
   const dir = mkdtempSync(join(tmpdir(), 'paymux-test-'));
   if (kind === 'sqlite') {
-    return { url: join(dir, 'paymux.sqlite'), dir, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      url: join(dir, 'paymux.sqlite'),
+      dir,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   const name = `paymux_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });

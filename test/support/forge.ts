@@ -15,15 +15,31 @@ export async function reforgeWechatNotification(
   keys: { apiv3_key: string; platform_private_key_pem: string },
   change: { transaction?: (t: Record<string, unknown>) => void; timestamp_s?: number; seed?: number },
 ): Promise<CapturedRequest> {
-  const envelope = JSON.parse(original.body) as { resource: { ciphertext: string; nonce: string; associated_data: string } };
+  const envelope = JSON.parse(original.body) as {
+    resource: { ciphertext: string; nonce: string; associated_data: string };
+  };
   const transaction = JSON.parse(
-    aeadDecrypt(envelope.resource.ciphertext, keys.apiv3_key, envelope.resource.nonce, envelope.resource.associated_data),
+    aeadDecrypt(
+      envelope.resource.ciphertext,
+      keys.apiv3_key,
+      envelope.resource.nonce,
+      envelope.resource.associated_data,
+    ),
   ) as Record<string, unknown>;
   change.transaction?.(transaction);
-  envelope.resource.ciphertext = aeadEncrypt(JSON.stringify(transaction), keys.apiv3_key, envelope.resource.nonce, envelope.resource.associated_data);
+  envelope.resource.ciphertext = aeadEncrypt(
+    JSON.stringify(transaction),
+    keys.apiv3_key,
+    envelope.resource.nonce,
+    envelope.resource.associated_data,
+  );
   const body = JSON.stringify(envelope);
   const clock = new ManualClock((change.timestamp_s ?? Math.floor(Date.now() / 1000)) * 1000);
-  const signer = new PlatformSigner(platformKeyFromPrivatePem(keys.platform_private_key_pem), clock, new SeededRandom(change.seed ?? 1));
+  const signer = new PlatformSigner(
+    platformKeyFromPrivatePem(keys.platform_private_key_pem),
+    clock,
+    new SeededRandom(change.seed ?? 1),
+  );
   const headers = { ...original.headers, ...(await signer.headersFor(body)) };
   return { path: original.path, headers, body };
 }

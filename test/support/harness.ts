@@ -1,13 +1,13 @@
-import type { Config } from '../../src/config/env.ts';
-import { loadConfig } from '../../src/config/env.ts';
-import { type GatewayRuntime, openGateway } from '../../src/boot/open-gateway.ts';
-import { createLogger } from '../../src/boot/logger.ts';
 import { join } from 'node:path';
+import { createLogger } from '../../src/boot/logger.ts';
+import { type GatewayRuntime, openGateway } from '../../src/boot/open-gateway.ts';
 import { loadOrCreatePlatformKey } from '../../src/channels/wechat/simulator/platform-key.ts';
 import { createWechatSimulator } from '../../src/channels/wechat/simulator/server.ts';
+import type { Config } from '../../src/config/env.ts';
+import { loadConfig } from '../../src/config/env.ts';
+import { type SeededMerchant, seedWechatMerchant } from '../../src/demo/seed.ts';
 import { type Clock, systemClock } from '../../src/domain/clock.ts';
 import { type Random, secureRandom } from '../../src/domain/random.ts';
-import { type SeededMerchant, seedWechatMerchant } from '../../src/demo/seed.ts';
 import { PaymuxClient } from '../../src/sdk/client.ts';
 import { createTestDatabase, type DbKind, type TestDatabase } from './databases.ts';
 import { type MerchantReceiver, startMerchantReceiver } from './merchant-receiver.ts';
@@ -56,7 +56,13 @@ export async function startHarness(kind: DbKind, options: HarnessOptions = {}): 
     PAYMUX_CHANNEL_TIMEOUT_MS: '3000',
   });
   const logger = createLogger(config.log_level);
-  const gateway = await openGateway({ config, clock, random, logger, start_jobs: options.start_jobs ?? false });
+  const gateway = await openGateway({
+    config,
+    clock,
+    random,
+    logger,
+    start_jobs: options.start_jobs ?? false,
+  });
   const gateway_url = await gateway.http.listen({ host: '127.0.0.1', port: 0 });
   // Channels reach the gateway through the recording proxy, so tests can replay their traffic.
   const proxy = await startRecordingProxy(() => gateway_url);

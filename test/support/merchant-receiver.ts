@@ -17,7 +17,12 @@ export interface MerchantReceiver {
 
 export async function startMerchantReceiver(): Promise<MerchantReceiver> {
   const app: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true });
-  const state: MerchantReceiver = { url: '', received: [], answer: 200, close: async () => void (await app.close()) };
+  const state: MerchantReceiver = {
+    url: '',
+    received: [],
+    answer: 200,
+    close: async () => void (await app.close()),
+  };
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_r, body, done) => done(null, body));
   app.post('/notify', async (request, reply) => {

@@ -18,11 +18,25 @@ export interface RecordingProxy {
   close(): Promise<void>;
 }
 
-const FORWARDED_HEADERS = ['content-type', 'user-agent', 'wechatpay-timestamp', 'wechatpay-nonce', 'wechatpay-signature', 'wechatpay-serial', 'wechatpay-signature-type', 'request-id'];
+const FORWARDED_HEADERS = [
+  'content-type',
+  'user-agent',
+  'wechatpay-timestamp',
+  'wechatpay-nonce',
+  'wechatpay-signature',
+  'wechatpay-serial',
+  'wechatpay-signature-type',
+  'request-id',
+];
 
 export async function startRecordingProxy(target_url: () => string): Promise<RecordingProxy> {
   const app = Fastify({ logger: false, forceCloseConnections: true });
-  const state: RecordingProxy = { url: '', captured: [], forward: true, close: async () => void (await app.close()) };
+  const state: RecordingProxy = {
+    url: '',
+    captured: [],
+    forward: true,
+    close: async () => void (await app.close()),
+  };
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_r, body, done) => done(null, body));
   app.post('/*', async (request, reply) => {
@@ -42,7 +56,14 @@ export async function startRecordingProxy(target_url: () => string): Promise<Rec
 }
 
 /** Sends a captured request (or a tampered copy) to the gateway, as the channel would. */
-export async function replay(base_url: string, request: CapturedRequest): Promise<{ status: number; body: string }> {
-  const response = await fetch(`${base_url}${request.path}`, { method: 'POST', headers: request.headers, body: request.body });
+export async function replay(
+  base_url: string,
+  request: CapturedRequest,
+): Promise<{ status: number; body: string }> {
+  const response = await fetch(`${base_url}${request.path}`, {
+    method: 'POST',
+    headers: request.headers,
+    body: request.body,
+  });
   return { status: response.status, body: await response.text() };
 }

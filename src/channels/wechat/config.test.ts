@@ -27,7 +27,9 @@ describe('wechat account config', () => {
     expect(errorOf(good)).toBe('accepted');
     const { api_base_url: _u, ...without_url } = good;
     expect(parseWechatConfig(without_url).api_base_url).toBe(DEFAULT_API_BASE_URL);
-    expect(parseWechatConfig({ ...good, api_base_url: 'http://127.0.0.1:8080/' }).api_base_url).toBe('http://127.0.0.1:8080');
+    expect(parseWechatConfig({ ...good, api_base_url: 'http://127.0.0.1:8080/' }).api_base_url).toBe(
+      'http://127.0.0.1:8080',
+    );
   });
 
   for (const name of [
@@ -50,26 +52,52 @@ describe('wechat account config', () => {
       [{ mchid: '12ab' }, /^wechat config: mchid must be digits$/],
       [{ appid: 'wx 1' }, /^wechat config: appid /],
       [{ merchant_serial_no: 'XYZ' }, /^wechat config: merchant_serial_no /],
-      [{ apiv3_key: 'k'.repeat(31) }, /^wechat config: apiv3_key must be exactly 32 bytes of printable ASCII$/],
-      [{ apiv3_key: `${'k'.repeat(30)}é` }, /^wechat config: apiv3_key must be exactly 32 bytes of printable ASCII$/],
-      [{ wechatpay_public_key_id: '5DEA10EF55877E3C' }, /^wechat config: wechatpay_public_key_id must be PUB_KEY_ID_/],
-      [{ merchant_private_key_pem: 'secret-not-a-pem' }, /^wechat config: merchant_private_key_pem is not a readable PEM key$/],
-      [{ wechatpay_public_key_pem: 'not-a-pem' }, /^wechat config: wechatpay_public_key_pem is not a readable PEM key$/],
+      [
+        { apiv3_key: 'k'.repeat(31) },
+        /^wechat config: apiv3_key must be exactly 32 bytes of printable ASCII$/,
+      ],
+      [
+        { apiv3_key: `${'k'.repeat(30)}é` },
+        /^wechat config: apiv3_key must be exactly 32 bytes of printable ASCII$/,
+      ],
+      [
+        { wechatpay_public_key_id: '5DEA10EF55877E3C' },
+        /^wechat config: wechatpay_public_key_id must be PUB_KEY_ID_/,
+      ],
+      [
+        { merchant_private_key_pem: 'secret-not-a-pem' },
+        /^wechat config: merchant_private_key_pem is not a readable PEM key$/,
+      ],
+      [
+        { wechatpay_public_key_pem: 'not-a-pem' },
+        /^wechat config: wechatpay_public_key_pem is not a readable PEM key$/,
+      ],
       [{ api_base_url: 'ftp://x' }, /^wechat config: api_base_url must be an absolute http\(s\) URL$/],
-      [{ api_base_url: 'https://api.mch.weixin.qq.com/v3' }, /^wechat config: api_base_url must be an origin/],
-      [{ api_base_url: 'https://user:pw@api.mch.weixin.qq.com' }, /^wechat config: api_base_url must not carry/],
+      [
+        { api_base_url: 'https://api.mch.weixin.qq.com/v3' },
+        /^wechat config: api_base_url must be an origin/,
+      ],
+      [
+        { api_base_url: 'https://user:pw@api.mch.weixin.qq.com' },
+        /^wechat config: api_base_url must not carry/,
+      ],
     ];
     for (const [change, pattern] of cases) {
       const message = errorOf({ ...good, ...change });
       expect(message).toMatch(pattern);
-      for (const secret of Object.values(change)) if (secret.length > 3) expect(message).not.toContain(secret);
+      for (const secret of Object.values(change))
+        if (secret.length > 3) expect(message).not.toContain(secret);
       expect(message).not.toContain(good.apiv3_key);
     }
   });
 
   it('refuses a non-RSA merchant key', async () => {
     const { generateKeyPairSync } = await import('node:crypto');
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    expect(errorOf({ ...good, merchant_private_key_pem: ec })).toBe('wechat config: merchant_private_key_pem must be an RSA key');
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    expect(errorOf({ ...good, merchant_private_key_pem: ec })).toBe(
+      'wechat config: merchant_private_key_pem must be an RSA key',
+    );
   });
 });

@@ -43,7 +43,9 @@ describe('W1 APIv2 sign (MD5, HMAC-SHA256)', () => {
     expect(v2Sign(example.params, example.api_key!, 'HMAC-SHA256')).toBe(expected.hmac_sha256);
   });
   it('leaves out sign and empty values', () => {
-    expect(v2SignString(v.inputs.cases.exclusion_rule!.params)).toBe(v.expected.cases.exclusion_rule!.string_a);
+    expect(v2SignString(v.inputs.cases.exclusion_rule!.params)).toBe(
+      v.expected.cases.exclusion_rule!.string_a,
+    );
   });
   it('does not ignore the sign field by accident of value: a changed field changes the sign', () => {
     const changed = { ...example.params, body: 'test2' };
@@ -53,7 +55,13 @@ describe('W1 APIv2 sign (MD5, HMAC-SHA256)', () => {
 
 describe('W2 SHA256withRSA', () => {
   type W2 = {
-    inputs: { private_key_file: string; public_key_file: string; certificate_file: string; message: string; wrong_message: string };
+    inputs: {
+      private_key_file: string;
+      public_key_file: string;
+      certificate_file: string;
+      message: string;
+      wrong_message: string;
+    };
     expected: { signature_base64: string; certificate_serial_hex: string };
   };
   const v = readVector<W2>('wechat-v3-rsa-sign.json');
@@ -84,9 +92,9 @@ describe('W2 SHA256withRSA', () => {
     expect(publicKeyFromPem(cert_pem)).toBe(publicKeyFromPem(cert_pem));
   });
   it('never puts key material in a parse error', () => {
-    expect(() => privateKeyFromPem('-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----')).toThrow(
-      /^not a PEM private key$/,
-    );
+    expect(() =>
+      privateKeyFromPem('-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----'),
+    ).toThrow(/^not a PEM private key$/);
   });
   it('rejects a bad key asynchronously, not by throwing', async () => {
     await expect(signSha256Rsa('x', 'garbage')).rejects.toThrow('not a PEM private key');
@@ -101,12 +109,25 @@ function cipherForKey(key: string): GcmCipher | null {
 
 describe('W3 notification: signature, ±300 s, decryption', () => {
   type W3 = {
-    inputs: { now_unix: number; apiv3_key: string; platform_certificate_file: string; headers: Record<string, string>; body: string };
-    expected: { certificate_serial_hex: string; verify_message: string; plaintext: string; plaintext_json: unknown };
+    inputs: {
+      now_unix: number;
+      apiv3_key: string;
+      platform_certificate_file: string;
+      headers: Record<string, string>;
+      body: string;
+    };
+    expected: {
+      certificate_serial_hex: string;
+      verify_message: string;
+      plaintext: string;
+      plaintext_json: unknown;
+    };
   };
   const v = readVector<W3>('wechat-v3-notification.json');
   const cert_pem = readVectorText(v.inputs.platform_certificate_file);
-  const headers = Object.fromEntries(Object.entries(v.inputs.headers).map(([k, val]) => [k.toLowerCase(), val]));
+  const headers = Object.fromEntries(
+    Object.entries(v.inputs.headers).map(([k, val]) => [k.toLowerCase(), val]),
+  );
   const key = { id: v.expected.certificate_serial_hex, public_key_pem: cert_pem };
   const now = v.inputs.now_unix;
 
@@ -117,50 +138,91 @@ describe('W3 notification: signature, ±300 s, decryption', () => {
     expect(verifyWechatpaySignature(headers, v.inputs.body, key, now)).toEqual({ ok: true });
   });
   it('compares the serial case-insensitively', () => {
-    expect(verifyWechatpaySignature(headers, v.inputs.body, { ...key, id: key.id.toLowerCase() }, now)).toEqual({ ok: true });
+    expect(
+      verifyWechatpaySignature(headers, v.inputs.body, { ...key, id: key.id.toLowerCase() }, now),
+    ).toEqual({ ok: true });
   });
   it('refuses a body with one byte changed', () => {
     const body = v.inputs.body.replace('签约成功', '签约失败');
-    expect(verifyWechatpaySignature(headers, body, key, now)).toMatchObject({ ok: false, reason: 'bad_signature' });
+    expect(verifyWechatpaySignature(headers, body, key, now)).toMatchObject({
+      ok: false,
+      reason: 'bad_signature',
+    });
   });
   it('accepts 299 s of skew either way and refuses 300 s', () => {
     expect(verifyWechatpaySignature(headers, v.inputs.body, key, now + 299).ok).toBe(true);
     expect(verifyWechatpaySignature(headers, v.inputs.body, key, now - 299).ok).toBe(true);
-    expect(verifyWechatpaySignature(headers, v.inputs.body, key, now + 300)).toMatchObject({ reason: 'timestamp_skew' });
-    expect(verifyWechatpaySignature(headers, v.inputs.body, key, now - 300)).toMatchObject({ reason: 'timestamp_skew' });
+    expect(verifyWechatpaySignature(headers, v.inputs.body, key, now + 300)).toMatchObject({
+      reason: 'timestamp_skew',
+    });
+    expect(verifyWechatpaySignature(headers, v.inputs.body, key, now - 300)).toMatchObject({
+      reason: 'timestamp_skew',
+    });
   });
   it('refuses another serial, a missing header and a SIGNTEST probe', () => {
-    expect(verifyWechatpaySignature(headers, v.inputs.body, { ...key, id: 'F5765756002FDD77' }, now)).toMatchObject({
+    expect(
+      verifyWechatpaySignature(headers, v.inputs.body, { ...key, id: 'F5765756002FDD77' }, now),
+    ).toMatchObject({
       reason: 'unknown_serial',
     });
     const { 'wechatpay-nonce': _n, ...without_nonce } = headers;
-    expect(verifyWechatpaySignature(without_nonce, v.inputs.body, key, now)).toMatchObject({ reason: 'missing_header' });
-    const probe = { ...headers, 'wechatpay-signature': `WECHATPAY/SIGNTEST/${headers['wechatpay-signature']}` };
-    expect(verifyWechatpaySignature(probe, v.inputs.body, key, now)).toMatchObject({ reason: 'signtest_probe' });
+    expect(verifyWechatpaySignature(without_nonce, v.inputs.body, key, now)).toMatchObject({
+      reason: 'missing_header',
+    });
+    const probe = {
+      ...headers,
+      'wechatpay-signature': `WECHATPAY/SIGNTEST/${headers['wechatpay-signature']}`,
+    };
+    expect(verifyWechatpaySignature(probe, v.inputs.body, key, now)).toMatchObject({
+      reason: 'signtest_probe',
+    });
     const typed = { ...headers, 'wechatpay-signature-type': 'WECHATPAY2-SM2-WITH-SM3' };
-    expect(verifyWechatpaySignature(typed, v.inputs.body, key, now)).toMatchObject({ reason: 'unsupported_signature_type' });
+    expect(verifyWechatpaySignature(typed, v.inputs.body, key, now)).toMatchObject({
+      reason: 'unsupported_signature_type',
+    });
   });
   it('decrypts the resource (AES-128 by key length) to the expected plaintext', () => {
-    const resource = (JSON.parse(v.inputs.body) as { resource: { ciphertext: string; nonce: string; associated_data: string } })
-      .resource;
+    const resource = (
+      JSON.parse(v.inputs.body) as {
+        resource: { ciphertext: string; nonce: string; associated_data: string };
+      }
+    ).resource;
     const cipher = cipherForKey(v.inputs.apiv3_key);
     expect(cipher).toBe('aes-128-gcm');
-    const plaintext = gcmDecrypt(cipher!, resource.ciphertext, v.inputs.apiv3_key, resource.nonce, resource.associated_data);
+    const plaintext = gcmDecrypt(
+      cipher!,
+      resource.ciphertext,
+      v.inputs.apiv3_key,
+      resource.nonce,
+      resource.associated_data,
+    );
     expect(plaintext).toBe(v.expected.plaintext);
     expect(JSON.parse(plaintext)).toEqual(v.expected.plaintext_json);
     expect(() =>
-      gcmDecrypt('aes-128-gcm', resource.ciphertext, 'testMchAPIv3Key1', resource.nonce, resource.associated_data),
+      gcmDecrypt(
+        'aes-128-gcm',
+        resource.ciphertext,
+        'testMchAPIv3Key1',
+        resource.nonce,
+        resource.associated_data,
+      ),
     ).toThrow(AeadError);
     // Production insists on 32-byte keys, so the 16-byte vector key is refused outright.
-    expect(() => aeadDecrypt(resource.ciphertext, v.inputs.apiv3_key, resource.nonce, resource.associated_data)).toThrow(
-      expect.objectContaining({ reason: 'key_length' }),
-    );
+    expect(() =>
+      aeadDecrypt(resource.ciphertext, v.inputs.apiv3_key, resource.nonce, resource.associated_data),
+    ).toThrow(expect.objectContaining({ reason: 'key_length' }));
   });
 });
 
 describe('W4/W5 AEAD_AES_256_GCM', () => {
   type In = { key: string; nonce: string; associated_data: string; ciphertext_base64: string };
-  type Out = { ok: boolean; plaintext?: string; encrypt_gives?: string; plaintext_file?: string; plaintext_certificate_serial_hex?: string };
+  type Out = {
+    ok: boolean;
+    plaintext?: string;
+    encrypt_gives?: string;
+    plaintext_file?: string;
+    plaintext_certificate_serial_hex?: string;
+  };
   const v = readVector<Cases<In, Out>>('wechat-aead.json');
 
   function decryptCase(c: In): string {
@@ -189,9 +251,15 @@ describe('W4/W5 AEAD_AES_256_GCM', () => {
         expect(new X509Certificate(plaintext).serialNumber).toBe(expected.plaintext_certificate_serial_hex);
       }
       if (expected.encrypt_gives !== undefined) {
-        expect(gcmEncrypt(cipherForKey(input.key)!, expected.plaintext ?? '', input.key, input.nonce, input.associated_data)).toBe(
-          expected.encrypt_gives,
-        );
+        expect(
+          gcmEncrypt(
+            cipherForKey(input.key)!,
+            expected.plaintext ?? '',
+            input.key,
+            input.nonce,
+            input.associated_data,
+          ),
+        ).toBe(expected.encrypt_gives);
       }
     });
   }
@@ -206,20 +274,26 @@ describe('W4/W5 AEAD_AES_256_GCM', () => {
       }
       return 'no error';
     };
-    expect(reason(() => aeadDecrypt(ok.ciphertext_base64, ok.key, ok.nonce, 'bad'))).toBe('authentication_failed');
+    expect(reason(() => aeadDecrypt(ok.ciphertext_base64, ok.key, ok.nonce, 'bad'))).toBe(
+      'authentication_failed',
+    );
     expect(reason(() => aeadDecrypt('', ok.key, ok.nonce, ok.associated_data))).toBe('too_short');
     expect(reason(() => aeadDecrypt('SGVsbG8=', ok.key, ok.nonce, ok.associated_data))).toBe('too_short');
     expect(reason(() => aeadDecrypt('not base64!', ok.key, ok.nonce, ok.associated_data))).toBe('not_base64');
-    expect(reason(() => aeadDecrypt(ok.ciphertext_base64, ok.key.slice(1), ok.nonce, ok.associated_data))).toBe('key_length');
-    expect(reason(() => aeadDecrypt(ok.ciphertext_base64, ok.key, '', ok.associated_data))).toBe('nonce_length');
+    expect(
+      reason(() => aeadDecrypt(ok.ciphertext_base64, ok.key.slice(1), ok.nonce, ok.associated_data)),
+    ).toBe('key_length');
+    expect(reason(() => aeadDecrypt(ok.ciphertext_base64, ok.key, '', ok.associated_data))).toBe(
+      'nonce_length',
+    );
     // One flipped bit anywhere in ciphertext or tag fails authentication.
     const sealed = Buffer.from(ok.ciphertext_base64, 'base64');
     for (const index of [0, sealed.length - 1]) {
       const tampered = Buffer.from(sealed);
       tampered[index]! ^= 1;
-      expect(reason(() => aeadDecrypt(tampered.toString('base64'), ok.key, ok.nonce, ok.associated_data))).toBe(
-        'authentication_failed',
-      );
+      expect(
+        reason(() => aeadDecrypt(tampered.toString('base64'), ok.key, ok.nonce, ok.associated_data)),
+      ).toBe('authentication_failed');
     }
   });
   it('round-trips a real-shape resource (32-byte key, 12-byte nonce)', () => {
@@ -255,7 +329,13 @@ describe('W6 message and Authorization format', () => {
         if (expected.authorization !== undefined) {
           // The Go cases use a mock signer: scheme WECHATPAY2-Mock, signature "Sign:" + message.
           const header = buildAuthorization(
-            { mchid: c.mchid!, nonce_str: c.nonce!, timestamp: c.timestamp!, serial_no: c.serial_no!, signature: `Sign:${message}` },
+            {
+              mchid: c.mchid!,
+              nonce_str: c.nonce!,
+              timestamp: c.timestamp!,
+              serial_no: c.serial_no!,
+              signature: `Sign:${message}`,
+            },
             'WECHATPAY2-Mock',
           );
           expect(header).toBe(expected.authorization);
@@ -264,16 +344,34 @@ describe('W6 message and Authorization format', () => {
       } else if (c.kind === 'response') {
         expect(responseMessage(c.timestamp!, c.nonce!, c.body!)).toBe(expected.message);
       } else {
-        const pairs = { mchid: c.mchid!, nonce_str: c.nonce_str!, timestamp: c.timestamp!, serial_no: c.serial_no!, signature: c.signature! };
+        const pairs = {
+          mchid: c.mchid!,
+          nonce_str: c.nonce_str!,
+          timestamp: c.timestamp!,
+          serial_no: c.serial_no!,
+          signature: c.signature!,
+        };
         // axios-plugin orders the pairs differently from us: compare parsed pairs, not strings.
-        expect(parseAuthorization(expected.authorization!)).toEqual({ scheme: 'WECHATPAY2-SHA256-RSA2048', pairs });
-        expect(parseAuthorization(buildAuthorization(pairs))).toEqual({ scheme: 'WECHATPAY2-SHA256-RSA2048', pairs });
+        expect(parseAuthorization(expected.authorization!)).toEqual({
+          scheme: 'WECHATPAY2-SHA256-RSA2048',
+          pairs,
+        });
+        expect(parseAuthorization(buildAuthorization(pairs))).toEqual({
+          scheme: 'WECHATPAY2-SHA256-RSA2048',
+          pairs,
+        });
       }
     });
   }
 
   it('refuses malformed headers', () => {
-    const good = buildAuthorization({ mchid: '1', nonce_str: '2', timestamp: '3', serial_no: '4', signature: '5' });
+    const good = buildAuthorization({
+      mchid: '1',
+      nonce_str: '2',
+      timestamp: '3',
+      serial_no: '4',
+      signature: '5',
+    });
     expect(parseAuthorization(good)).not.toBeNull();
     expect(parseAuthorization(good.replace(',signature="5"', ''))).toBeNull();
     expect(parseAuthorization(`${good},mchid="9"`)).toBeNull();

@@ -74,7 +74,11 @@ export interface PlatformInfo {
   public_key_pem: string;
 }
 
-export function accountFor(m: TestMerchant, platform: PlatformInfo, overrides: Record<string, string> = {}): ChannelAccount {
+export function accountFor(
+  m: TestMerchant,
+  platform: PlatformInfo,
+  overrides: Record<string, string> = {},
+): ChannelAccount {
   return {
     id: 'ca_test',
     channel: 'wechat',
@@ -119,7 +123,12 @@ export async function startCaptureServer(): Promise<CaptureServer> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const record = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const record = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       if (capture.requests.length < 1000) capture.requests.push(record);
       const status = capture.respond(record, capture.requests.length - 1);
       if (status === 'hang') return;

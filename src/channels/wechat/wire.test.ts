@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseRfc3339, toRfc3339Beijing } from './time.ts';
-import { readErrorBody, readNotificationEnvelope, readPrepayResponse, readTransaction, TRADE_STATE_MAP, tradeStatusOf } from './wire.ts';
+import {
+  readErrorBody,
+  readNotificationEnvelope,
+  readPrepayResponse,
+  readTransaction,
+  TRADE_STATE_MAP,
+  tradeStatusOf,
+} from './wire.ts';
 
 describe('trade_state map', () => {
   it('maps every documented state', () => {
@@ -16,7 +23,16 @@ describe('trade_state map', () => {
     for (const [state, status] of Object.entries(TRADE_STATE_MAP)) expect(tradeStatusOf(state)).toBe(status);
   });
   it('maps anything else to UNKNOWN, including near misses and prototype names', () => {
-    for (const word of ['', 'success', 'SUCCESS ', 'PAID', 'ACCEPT', 'toString', '__proto__', 'constructor']) {
+    for (const word of [
+      '',
+      'success',
+      'SUCCESS ',
+      'PAID',
+      'ACCEPT',
+      'toString',
+      '__proto__',
+      'constructor',
+    ]) {
       expect(tradeStatusOf(word)).toBe('UNKNOWN');
     }
   });
@@ -35,7 +51,14 @@ describe('RFC 3339 times', () => {
     expect(parseRfc3339(toRfc3339Beijing(at))).toBe(at);
   });
   it('refuses what is not a date-time with offset', () => {
-    for (const text of ['2018-06-08 10:34:56+08:00', '2018-06-08T10:34:56', '2018-02-30T00:00:00+08:00', '2018-13-01T00:00:00Z', '2018-06-08T24:00:00Z', 'x']) {
+    for (const text of [
+      '2018-06-08 10:34:56+08:00',
+      '2018-06-08T10:34:56',
+      '2018-02-30T00:00:00+08:00',
+      '2018-13-01T00:00:00Z',
+      '2018-06-08T24:00:00Z',
+      'x',
+    ]) {
       expect(parseRfc3339(text)).toBeNull();
     }
   });
@@ -78,7 +101,9 @@ describe('readers', () => {
     };
     expect(readNotificationEnvelope(envelope)?.resource.associated_data).toBe('');
     expect(readNotificationEnvelope({ ...envelope, id: '' })).toBeNull();
-    expect(readNotificationEnvelope({ ...envelope, resource: { ...envelope.resource, nonce: 1 } })).toBeNull();
+    expect(
+      readNotificationEnvelope({ ...envelope, resource: { ...envelope.resource, nonce: 1 } }),
+    ).toBeNull();
     expect(readNotificationEnvelope({ ...envelope, summary: 7 })).toBeNull();
     expect(readErrorBody({ code: 'PARAM_ERROR', message: 'm', detail: { field: 'x' } })).toEqual({
       code: 'PARAM_ERROR',
@@ -86,7 +111,9 @@ describe('readers', () => {
       detail: { field: 'x' },
     });
     expect(readErrorBody({ message: 'm' })).toBeNull();
-    expect(readPrepayResponse({ code_url: 'weixin://wxpay/bizpayurl?pr=abc' })).toEqual({ code_url: 'weixin://wxpay/bizpayurl?pr=abc' });
+    expect(readPrepayResponse({ code_url: 'weixin://wxpay/bizpayurl?pr=abc' })).toEqual({
+      code_url: 'weixin://wxpay/bizpayurl?pr=abc',
+    });
     expect(readPrepayResponse({ code_url: '' })).toBeNull();
   });
 });

@@ -12,7 +12,11 @@ export const CHANNEL_NOTIFY_BODY_LIMIT_BYTES = 64 * 1024;
  */
 export function channelNotifyRoutes(app: FastifyInstance, gw: Gateway): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: CHANNEL_NOTIFY_BODY_LIMIT_BYTES }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'string', bodyLimit: CHANNEL_NOTIFY_BODY_LIMIT_BYTES },
+    (_request, body, done) => done(null, body),
+  );
   app.post('/v1/channel-notify/:channel/:account_id', { schema: { hide: true } }, async (request, reply) => {
     const { channel, account_id } = request.params as { channel: string; account_id: string };
     const result = await handleChannelNotification(gw, channel, account_id, {

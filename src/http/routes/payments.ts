@@ -1,13 +1,24 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
-import type { AuthenticatedMerchant } from '../merchant-auth.ts';
 import { closePayment } from '../../services/close-payment.ts';
 import { createPayment } from '../../services/create-payment.ts';
 import type { Gateway } from '../../services/gateway.ts';
 import { paymentView } from '../../services/payment-view.ts';
-import { findPaymentById, findPaymentByOrderNo, type PaymentRecord } from '../../storage/repositories/payments.ts';
+import {
+  findPaymentById,
+  findPaymentByOrderNo,
+  type PaymentRecord,
+} from '../../storage/repositories/payments.ts';
 import { withIdempotency } from '../idempotency.ts';
-import { CreatePaymentBody, OrderNoParams, Payment, PaymentIdParams, SignedHeaders, errorResponses } from '../schemas.ts';
+import type { AuthenticatedMerchant } from '../merchant-auth.ts';
+import {
+  CreatePaymentBody,
+  errorResponses,
+  OrderNoParams,
+  Payment,
+  PaymentIdParams,
+  SignedHeaders,
+} from '../schemas.ts';
 
 /** The merchant payment API: thin handlers over the services; every route is signed (see app.ts). */
 export function paymentRoutes(app: FastifyInstance, gw: Gateway): void {
@@ -42,10 +53,16 @@ export function paymentRoutes(app: FastifyInstance, gw: Gateway): void {
     async (request, reply) => {
       const merchant = merchantOf(request);
       const body = request.body as CreatePaymentBody;
-      const stored = await withIdempotency(gw, merchant.credential.app_id, idempotencyKey(request), `POST /v1/payments\n${request.rawBody}`, async () => {
-        const { created, payment } = await createPayment(gw, merchant.credential, body);
-        return { status: created ? 201 : 200, body: view(payment) };
-      });
+      const stored = await withIdempotency(
+        gw,
+        merchant.credential.app_id,
+        idempotencyKey(request),
+        `POST /v1/payments\n${request.rawBody}`,
+        async () => {
+          const { created, payment } = await createPayment(gw, merchant.credential, body);
+          return { status: created ? 201 : 200, body: view(payment) };
+        },
+      );
       return send(reply, stored);
     },
   );
@@ -89,7 +106,8 @@ export function paymentRoutes(app: FastifyInstance, gw: Gateway): void {
     {
       schema: {
         summary: 'Close an unpaid payment',
-        description: 'Closes the order at the channel first; a payment the payer already paid stays SUCCESS (409 PAYMENT_STATE_CONFLICT).',
+        description:
+          'Closes the order at the channel first; a payment the payer already paid stays SUCCESS (409 PAYMENT_STATE_CONFLICT).',
         tags: ['payments'],
         headers: SignedHeaders,
         params: PaymentIdParams,
@@ -99,10 +117,16 @@ export function paymentRoutes(app: FastifyInstance, gw: Gateway): void {
     async (request, reply) => {
       const merchant = merchantOf(request);
       const { id } = request.params as { id: string };
-      const stored = await withIdempotency(gw, merchant.credential.app_id, idempotencyKey(request), `POST /v1/payments/${id}/close`, async () => {
-        const closed = await closePayment(gw, await ownPayment(gw, merchant, id));
-        return { status: 200, body: view(closed) };
-      });
+      const stored = await withIdempotency(
+        gw,
+        merchant.credential.app_id,
+        idempotencyKey(request),
+        `POST /v1/payments/${id}/close`,
+        async () => {
+          const closed = await closePayment(gw, await ownPayment(gw, merchant, id));
+          return { status: 200, body: view(closed) };
+        },
+      );
       return send(reply, stored);
     },
   );

@@ -26,8 +26,13 @@ export function systemRoutes(app: FastifyInstance, gw: Gateway): void {
     const { file } = request.params as { file: string };
     const m = /^(pay_[0-9A-HJKMNP-TV-Z]{26})\.(png|svg)$/.exec(file);
     const payment = m ? await findPaymentById(gw.store.db, m[1]!) : undefined;
-    if (!m || !payment || !payment.code_url) return reply.status(404).send(errorBody(new AppError('NOT_FOUND')));
-    if (m[2] === 'svg') return reply.type('image/svg+xml').send(await QRCode.toString(payment.code_url, { type: 'svg', margin: 2 }));
-    return reply.type('image/png').send(await QRCode.toBuffer(payment.code_url, { type: 'png', margin: 2, width: 320 }));
+    if (!m || !payment?.code_url) return reply.status(404).send(errorBody(new AppError('NOT_FOUND')));
+    if (m[2] === 'svg')
+      return reply
+        .type('image/svg+xml')
+        .send(await QRCode.toString(payment.code_url, { type: 'svg', margin: 2 }));
+    return reply
+      .type('image/png')
+      .send(await QRCode.toBuffer(payment.code_url, { type: 'png', margin: 2, width: 320 }));
   });
 }

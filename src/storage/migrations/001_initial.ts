@@ -34,7 +34,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('channel_accounts_merchant').on('channel_accounts').columns(['merchant_id', 'channel']).execute();
+  await db.schema
+    .createIndex('channel_accounts_merchant')
+    .on('channel_accounts')
+    .columns(['merchant_id', 'channel'])
+    .execute();
 
   await db.schema
     .createTable('payments')
@@ -66,9 +70,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
   // The invariant "one merchant order number, one payment" is the database's to keep.
-  await db.schema.createIndex('payments_app_order_no').on('payments').columns(['app_id', 'merchant_order_no']).unique().execute();
+  await db.schema
+    .createIndex('payments_app_order_no')
+    .on('payments')
+    .columns(['app_id', 'merchant_order_no'])
+    .unique()
+    .execute();
   // Open payments by expiry: the query and expiry jobs scan only what is still open.
-  await db.schema.createIndex('payments_open_by_expiry').on('payments').columns(['state', 'expires_at']).execute();
+  await db.schema
+    .createIndex('payments_open_by_expiry')
+    .on('payments')
+    .columns(['state', 'expires_at'])
+    .execute();
 
   await db.schema
     .createTable('events')
@@ -88,7 +101,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_error', 'text')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('events_due').on('events').columns(['delivery_state', 'next_attempt_at']).execute();
+  await db.schema
+    .createIndex('events_due')
+    .on('events')
+    .columns(['delivery_state', 'next_attempt_at'])
+    .execute();
   await db.schema.createIndex('events_payment').on('events').columns(['payment_id']).execute();
 
   await db.schema
@@ -101,7 +118,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('http_status', 'integer')
     .addColumn('error', 'text')
     .execute();
-  await db.schema.createIndex('delivery_attempts_event').on('delivery_attempts').columns(['event_id']).execute();
+  await db.schema
+    .createIndex('delivery_attempts_event')
+    .on('delivery_attempts')
+    .columns(['event_id'])
+    .execute();
 
   await db.schema
     .createTable('idempotency_keys')

@@ -21,7 +21,12 @@ export async function insertEventOnce(db: Db, event: EventRecord): Promise<boole
  * Claims up to `limit` due events for delivery by setting a lease. The conditional update makes
  * the claim safe across processes: an event whose lease another worker holds is skipped.
  */
-export async function claimDueEvents(db: Db, now_ms: number, lease_ms: number, limit: number): Promise<EventRecord[]> {
+export async function claimDueEvents(
+  db: Db,
+  now_ms: number,
+  lease_ms: number,
+  limit: number,
+): Promise<EventRecord[]> {
   const candidates = await db
     .selectFrom('events')
     .select(['id'])
@@ -65,7 +70,8 @@ export interface DeliveryResult {
 
 /** Records the end of one delivery attempt and releases the lease. */
 export async function finishDelivery(db: Db, id: string, result: DeliveryResult): Promise<void> {
-  const delivery_state = result.delivered_at !== null ? 'delivered' : result.next_attempt_at === null ? 'exhausted' : 'pending';
+  const delivery_state =
+    result.delivered_at !== null ? 'delivered' : result.next_attempt_at === null ? 'exhausted' : 'pending';
   await db
     .updateTable('events')
     .set({ ...result, delivery_state, lease_until: null })

@@ -14,12 +14,27 @@ export async function insertIdempotencyKeyIfNew(db: Db, record: IdempotencyRecor
   return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
 }
 
-export async function findIdempotencyKey(db: Db, app_id: string, key: string): Promise<IdempotencyRecord | undefined> {
-  return db.selectFrom('idempotency_keys').selectAll().where('app_id', '=', app_id).where('key', '=', key).executeTakeFirst();
+export async function findIdempotencyKey(
+  db: Db,
+  app_id: string,
+  key: string,
+): Promise<IdempotencyRecord | undefined> {
+  return db
+    .selectFrom('idempotency_keys')
+    .selectAll()
+    .where('app_id', '=', app_id)
+    .where('key', '=', key)
+    .executeTakeFirst();
 }
 
 /** Takes over a key whose holder died mid-request (its lock ran out) and that was never finished. */
-export async function takeOverStaleIdempotencyKey(db: Db, app_id: string, key: string, now_ms: number, locked_until: number): Promise<boolean> {
+export async function takeOverStaleIdempotencyKey(
+  db: Db,
+  app_id: string,
+  key: string,
+  now_ms: number,
+  locked_until: number,
+): Promise<boolean> {
   const result = await db
     .updateTable('idempotency_keys')
     .set({ locked_until })
@@ -31,7 +46,13 @@ export async function takeOverStaleIdempotencyKey(db: Db, app_id: string, key: s
   return Number(result.numUpdatedRows) === 1;
 }
 
-export async function completeIdempotencyKey(db: Db, app_id: string, key: string, status: number, body: string): Promise<void> {
+export async function completeIdempotencyKey(
+  db: Db,
+  app_id: string,
+  key: string,
+  status: number,
+  body: string,
+): Promise<void> {
   await db
     .updateTable('idempotency_keys')
     .set({ state: 'done', response_status: status, response_body: body })
@@ -42,13 +63,27 @@ export async function completeIdempotencyKey(db: Db, app_id: string, key: string
 
 /** Frees a key whose request failed before doing anything, so the merchant may retry with it. */
 export async function releaseIdempotencyKey(db: Db, app_id: string, key: string): Promise<void> {
-  await db.deleteFrom('idempotency_keys').where('app_id', '=', app_id).where('key', '=', key).where('state', '=', 'in_progress').execute();
+  await db
+    .deleteFrom('idempotency_keys')
+    .where('app_id', '=', app_id)
+    .where('key', '=', key)
+    .where('state', '=', 'in_progress')
+    .execute();
 }
 
 export async function deleteExpiredIdempotencyKeys(db: Db, now_ms: number, limit: number): Promise<number> {
-  const rows = await db.selectFrom('idempotency_keys').select(['app_id', 'key']).where('expires_at', '<', now_ms).limit(limit).execute();
+  const rows = await db
+    .selectFrom('idempotency_keys')
+    .select(['app_id', 'key'])
+    .where('expires_at', '<', now_ms)
+    .limit(limit)
+    .execute();
   for (const row of rows) {
-    await db.deleteFrom('idempotency_keys').where('app_id', '=', row.app_id).where('key', '=', row.key).execute();
+    await db
+      .deleteFrom('idempotency_keys')
+      .where('app_id', '=', row.app_id)
+      .where('key', '=', row.key)
+      .execute();
   }
   return rows.length;
 }

@@ -4,7 +4,12 @@ import type { Database } from '../schema.ts';
 type Db = Kysely<Database>;
 
 /** Records a request nonce; false when this app already used it (a replay). */
-export async function insertNonceIfNew(db: Db, app_id: string, nonce: string, expires_at: number): Promise<boolean> {
+export async function insertNonceIfNew(
+  db: Db,
+  app_id: string,
+  nonce: string,
+  expires_at: number,
+): Promise<boolean> {
   const result = await db
     .insertInto('request_nonces')
     .values({ app_id, nonce, expires_at })

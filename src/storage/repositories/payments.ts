@@ -16,10 +16,16 @@ export async function insertPaymentIfNew(db: Db, payment: PaymentRecord): Promis
 }
 
 export async function findPaymentById(db: Db, id: string): Promise<PaymentRecord | undefined> {
-  return (await db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst()) as PaymentRecord | undefined;
+  return (await db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst()) as
+    | PaymentRecord
+    | undefined;
 }
 
-export async function findPaymentByOrderNo(db: Db, app_id: string, merchant_order_no: string): Promise<PaymentRecord | undefined> {
+export async function findPaymentByOrderNo(
+  db: Db,
+  app_id: string,
+  merchant_order_no: string,
+): Promise<PaymentRecord | undefined> {
   return (await db
     .selectFrom('payments')
     .selectAll()
@@ -31,7 +37,14 @@ export async function findPaymentByOrderNo(db: Db, app_id: string, merchant_orde
 export type PaymentChanges = Partial<
   Pick<
     PaymentRecord,
-    'state' | 'code_url' | 'channel_trade_no' | 'channel_status' | 'failure_code' | 'failure_message' | 'paid_at' | 'ended_at'
+    | 'state'
+    | 'code_url'
+    | 'channel_trade_no'
+    | 'channel_status'
+    | 'failure_code'
+    | 'failure_message'
+    | 'paid_at'
+    | 'ended_at'
   >
 >;
 

@@ -28,7 +28,11 @@ export async function findChannelAccount(db: Db, id: string): Promise<ChannelAcc
 }
 
 /** Enabled accounts of a merchant on one channel, oldest first (routing picks among them). */
-export async function listEnabledChannelAccounts(db: Db, merchant_id: string, channel: string): Promise<ChannelAccountRecord[]> {
+export async function listEnabledChannelAccounts(
+  db: Db,
+  merchant_id: string,
+  channel: string,
+): Promise<ChannelAccountRecord[]> {
   return db
     .selectFrom('channel_accounts')
     .selectAll()
