@@ -49,7 +49,7 @@ function outTradeNoPath(out_trade_no: string): string {
 
 type Answered = Extract<WechatCall, { kind: 'answered' }>;
 
-/** "CODE: message" of a verified error reply, or null when its body is not an error body. */
+/** Code and message of a verified error reply, or null when its body is not an error body. */
 function errorOf(answer: Answered): { code: string; message: string } | null {
   const error = readErrorBody(answer.json);
   return error ? { code: error.code, message: error.message } : null;

@@ -88,15 +88,26 @@ export function transactionOf(order: SimOrder): Transaction {
   };
 }
 
-/** JSON with object keys sorted at every level, so equal requests compare equal. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+/** Nesting beyond this is refused rather than recursed into (the body limit alone allows ~32k levels). */
+const CANONICAL_DEPTH_MAX = 32;
+
+/** JSON with object keys sorted at every level, so equal requests compare equal; null when nested too deeply. */
+export function canonicalJson(value: unknown, depth = 0): string | null {
+  if (depth > CANONICAL_DEPTH_MAX) return null;
+  if (Array.isArray(value)) {
+    const items = value.map((item) => canonicalJson(item, depth + 1));
+    return items.includes(null) ? null : `[${items.join(',')}]`;
+  }
   if (typeof value === 'object' && value !== null) {
     const record = value as Record<string, unknown>;
-    const keys = Object.keys(record)
-      .filter((k) => record[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
+    const parts: string[] = [];
+    for (const key of Object.keys(record).sort()) {
+      if (record[key] === undefined) continue;
+      const inner = canonicalJson(record[key], depth + 1);
+      if (inner === null) return null;
+      parts.push(`${JSON.stringify(key)}:${inner}`);
+    }
+    return `{${parts.join(',')}}`;
   }
   return JSON.stringify(value);
 }

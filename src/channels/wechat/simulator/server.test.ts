@@ -191,6 +191,7 @@ describe('Native prepay', () => {
       [prepay({ time_expire: '2025-05-20T10:00:00+08:00' }), 'time_expire'],
       [prepay({ scene_info: { payer_client_ip: '999.1.1.1' } }), 'scene_info.payer_client_ip'],
       [prepay({ mchid: '1900000110' }), 'mchid'],
+      [prepay({ detail: JSON.parse(`${'['.repeat(40)}${']'.repeat(40)}`) }), 'body'],
     ];
     for (const [body, field] of cases) {
       const r = await call('POST', NATIVE, body);

@@ -78,6 +78,7 @@ function prepayNative(core: SimCore, merchant: SimMerchant, body: string): Answe
     return paramError('mchid', 'differs from the mchid that signed the request');
   if (request.appid !== merchant.appid) return error(400, 'APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配');
   const fingerprint = canonicalJson(parsed);
+  if (fingerprint === null) return paramError('body', 'is nested too deeply');
   const existing = core.orders.get(request.out_trade_no);
   if (existing) {
     // Same out_trade_no and same request: the same order, answered again (safe client retries).

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import autocannon from 'autocannon';
+import { PaymuxClient } from '../src/sdk/client.ts';
+import { serveWorker } from './processes.ts';
+
+/**
+ * The load generator, in its own process: autocannon with a fixed number of connections, a warm-up
+ * run that is thrown away, then the measured run. Gateway requests are signed one by one, with a
+ * fresh nonce and merchant order number each, as a merchant's server would send them.
+ */
+export interface LoadResult {
+  requests_per_s: number;
+  ok: number;
+  non_2xx: number;
+  errors: number;
+  timeouts: number;
+  latency_p50_ms: number;
+  latency_p99_ms: number;
+  latency_p999_ms: number;
+  duration_s: number;
+}
+
+interface LoadSpec {
+  kind: 'bare' | 'create';
+  url: string;
+  connections: number;
+  duration_s: number;
+  pay_way?: string;
+  merchants?: Array<{ app_id: string; secret: string }>;
+}
+
+const run_prefix = randomBytes(4).toString('hex');
+let order_seq = 0;
+
+function requestsFor(spec: LoadSpec): autocannon.Request[] {
+  if (spec.kind === 'bare') {
+    return [
+      { method: 'POST', path: '/echo', headers: { 'content-type': 'application/json' }, body: '{"n":1}' },
+    ];
+  }
+  const clients = (spec.merchants ?? []).map(
+    (m) => new PaymuxClient({ base_url: spec.url, app_id: m.app_id, secret: m.secret }),
+  );
+  if (clients.length === 0) throw new Error('create load needs merchants');
+  return [
+    {
+      method: 'POST',
+      path: '/v1/payments',
+      setupRequest: (request) => {
+        const seq = ++order_seq;
+        const client = clients[seq % clients.length]!;
+        const body = JSON.stringify({
+          merchant_order_no: `b${run_prefix}-${seq}`,
+          pay_way: spec.pay_way ?? 'WX_NATIVE',
+          amount: 1 + (seq % 5000),
+          subject: 'Bench',
+        });
+        request.body = body;
+        request.headers = {
+          'content-type': 'application/json',
+          ...client.signHeaders('POST', '/v1/payments', body),
+        };
+        return request;
+      },
+    },
+  ];
+}
+
+async function load(spec: LoadSpec): Promise<LoadResult> {
+  const result = await autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    duration: spec.duration_s,
+    requests: requestsFor(spec),
+    timeout: 10,
+  });
+  const duration_s = result.duration;
+  return {
+    requests_per_s: result['2xx'] / duration_s,
+    ok: result['2xx'],
+    non_2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    latency_p50_ms: result.latency.p50,
+    latency_p99_ms: result.latency.p99,
+    latency_p999_ms: result.latency.p99_9,
+    duration_s,
+  };
+}
+
+serveWorker(async (message) => {
+  if (message.cmd === 'load') return load(message.spec as LoadSpec);
+  throw new Error(`unknown command ${String(message.cmd)}`);
+});

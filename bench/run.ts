@@ -1,0 +1,129 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { LoadResult } from './load-worker.ts';
+import { forkWorker, root, startWechatSimulator } from './processes.ts';
+
+/**
+ * `npm run bench`: figures that mean something on any machine, because each is set beside a
+ * reference measured in the same run — a bare Fastify JSON handler's throughput, and the CPU cost
+ * of one RSA-2048 signature. Results print as a table and are written as JSON to bench/results/.
+ *
+ * Options: --duration 10 (seconds measured per scenario), --warmup 3, --connections 32.
+ */
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '32' },
+  },
+});
+const duration_s = Number(values.duration);
+const warmup_s = Number(values.warmup);
+const connections = Number(values.connections);
+
+interface CpuUsage {
+  user: number;
+  system: number;
+}
+const cpuMs = (a: CpuUsage, b: CpuUsage) => (b.user - a.user + b.system - a.system) / 1000;
+
+/** CPU time of one RSA-2048 SHA-256 signature, as the channels require one per request. */
+function rsaSignatureMs(): number {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const data = Buffer.from('POST\n/v3/pay/transactions/native\n1700000000\nnonce\n{"a":1}\n');
+  for (let i = 0; i < 50; i++) sign('sha256', data, privateKey);
+  const rounds = 400;
+  const start = process.cpuUsage();
+  for (let i = 0; i < rounds; i++) sign('sha256', data, privateKey);
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000 / rounds;
+}
+
+async function main(): Promise<void> {
+  const work_dir = mkdtempSync(join(tmpdir(), 'paymux-bench-'));
+  const results: Record<string, unknown> = {
+    started_at: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
+    settings: { duration_s, warmup_s, connections, database: 'sqlite synchronous=FULL (WAL)' },
+  };
+  const loader = forkWorker('./load-worker.ts');
+  const cleanups: Array<() => Promise<void>> = [() => loader.stop()];
+  try {
+    const rsa_ms = rsaSignatureMs();
+    results.rsa2048_sign_ms = rsa_ms;
+    console.log(`RSA-2048 signature: ${rsa_ms.toFixed(3)} ms of CPU`);
+
+    const measure = async (spec: Record<string, unknown>): Promise<LoadResult> => {
+      if (warmup_s > 0)
+        await loader.ask<LoadResult>({ cmd: 'load', spec: { ...spec, duration_s: warmup_s } });
+      return loader.ask<LoadResult>({ cmd: 'load', spec: { ...spec, duration_s } });
+    };
+
+    // Reference: a bare Fastify JSON POST handler.
+    const bare = forkWorker('./bare-worker.ts');
+    cleanups.push(() => bare.stop());
+    const bare_url = await bare.ask<string>({ cmd: 'listen' });
+    const bare_result = await measure({ kind: 'bare', url: bare_url, connections });
+    await bare.stop();
+    results.bare_fastify = bare_result;
+    console.log(
+      `bare Fastify:  ${bare_result.requests_per_s.toFixed(0)} req/s, p50 ${bare_result.latency_p50_ms} ms, p99 ${bare_result.latency_p99_ms} ms`,
+    );
+
+    // Scenario 1: create WX_NATIVE payments, simulator in its own process.
+    const sim = await startWechatSimulator(join(work_dir, 'wechat-platform-key.json'));
+    cleanups.push(() => sim.stop());
+    const gateway = forkWorker('./gateway-worker.ts');
+    cleanups.push(() => gateway.stop());
+    const started = await gateway.ask<{ url: string; merchants: Array<{ app_id: string; secret: string }> }>({
+      cmd: 'start',
+      data_dir: join(work_dir, 'gateway'),
+      sim,
+      merchants: 1,
+    });
+    const spec = {
+      kind: 'create',
+      url: started.url,
+      connections,
+      pay_way: 'WX_NATIVE',
+      merchants: started.merchants,
+    };
+    if (warmup_s > 0) await loader.ask<LoadResult>({ cmd: 'load', spec: { ...spec, duration_s: warmup_s } });
+    const cpu_before = await gateway.ask<CpuUsage>({ cmd: 'cpu' });
+    const create = await loader.ask<LoadResult>({ cmd: 'load', spec: { ...spec, duration_s } });
+    const cpu_after = await gateway.ask<CpuUsage>({ cmd: 'cpu' });
+    const cpu_per_payment_ms = cpuMs(cpu_before, cpu_after) / Math.max(create.ok, 1);
+    const counts = await gateway.ask<Record<string, number>>({ cmd: 'count' });
+    results.create_wx_native = {
+      ...create,
+      gateway_cpu_per_payment_ms: cpu_per_payment_ms,
+      cpu_budget_ms: rsa_ms + 0.35,
+      ratio_to_bare: create.requests_per_s / bare_result.requests_per_s,
+      payment_states: counts,
+    };
+    console.log(
+      `create WX_NATIVE: ${create.requests_per_s.toFixed(0)} payments/s (${(create.requests_per_s / bare_result.requests_per_s).toFixed(3)} × bare), ` +
+        `p50 ${create.latency_p50_ms} ms, p99 ${create.latency_p99_ms} ms, non-2xx ${create.non_2xx}, errors ${create.errors}; ` +
+        `gateway CPU ${cpu_per_payment_ms.toFixed(3)} ms/payment (budget: 1 RSA signature + 0.35 = ${(rsa_ms + 0.35).toFixed(3)} ms); states ${JSON.stringify(counts)}`,
+    );
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    rmSync(work_dir, { recursive: true, force: true });
+  }
+  const out_dir = join(root, 'bench', 'results');
+  mkdirSync(out_dir, { recursive: true });
+  const file = join(out_dir, `${results.started_at as string}.json`.replaceAll(':', '-'));
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`results written to ${file}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
