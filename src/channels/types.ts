@@ -26,8 +26,20 @@ export interface ChannelContext {
   timeout_ms: number;
 }
 
+/** Who pays, as each wallet identifies its user; only the one the pay way needs is set. */
+export interface PayerIdentity {
+  /** WX_JSAPI / WX_LITE: the payer's openid under the account's appid (sub_openid in partner mode when sub_appid is set). */
+  wechat_openid?: string;
+  /** ALI_JSAPI: the payer's Alipay user id (2088…), or … */
+  alipay_buyer_id?: string;
+  /** … the newer open_id; exactly one of the two. */
+  alipay_open_id?: string;
+  /** UP_JSAPI: the code from Cloud QuickPass user authorisation. */
+  unionpay_user_auth_code?: string;
+}
+
 export interface PaymentForChannel {
-  /** Our payment id; sent to the channel as its out_trade_no. */
+  /** Our payment id; sent to the channel as its out_trade_no / orderId. */
   id: string;
   pay_way: PayWay;
   amount_fen: number;
@@ -36,16 +48,39 @@ export interface PaymentForChannel {
   /** Where the channel must send its notification for this payment (our endpoint). */
   channel_notify_url: string;
   client_ip?: string;
+  /** *_BAR: the payment code (付款码) the cashier scanned. */
+  auth_code?: string;
+  payer?: PayerIdentity;
+  /** ALI_WAP / ALI_PC / WX_H5: where the payer's browser returns after paying. */
+  return_url?: string;
 }
 
 /** What the payer needs to pay: depends on the pay way. */
 export interface PayCredential {
   /** WX_NATIVE, ALI_QR, UP_QR: the content of the QR code. */
   code_url?: string;
+  /** WX_H5 (h5_url), ALI_WAP / ALI_PC (page-pay GET URL): where to send the payer's browser. */
+  pay_url?: string;
+  /** ALI_WAP / ALI_PC when posted as a form: an auto-submitting HTML form. */
+  pay_form_html?: string;
+  /** WX_JSAPI / WX_LITE: the signed parameters for WeixinJSBridge / wx.requestPayment. */
+  jsapi_params?: Readonly<Record<string, string>>;
+  /** WX_APP: the signed parameters for the app SDK. */
+  app_params?: Readonly<Record<string, string>>;
+  /** ALI_APP: the signed order string for the app SDK. */
+  app_order_string?: string;
+  /** ALI_JSAPI / UP_JSAPI: the channel trade number the page passes to the wallet's pay call. */
+  trade_no?: string;
 }
 
 export type CreateOutcome =
-  | { kind: 'accepted'; credential: PayCredential; channel_trade_no?: string }
+  | {
+      kind: 'accepted';
+      credential: PayCredential;
+      channel_trade_no?: string;
+      /** Payment codes answer at once with the trade's state (PAID, or PAYING while the payer confirms). */
+      observation?: TradeObservation;
+    }
   /** The channel answered and said no: nothing was created there. */
   | { kind: 'refused'; channel_code: string; message: string }
   /** No usable answer (timeout, 5xx, bad signature on the reply): the order may exist there. */
@@ -100,6 +135,57 @@ export interface ChannelReply {
   body: string;
 }
 
+export interface RefundForChannel {
+  /** Our refund id; the channel's out_refund_no (WeChat) / out_request_no (Alipay) / orderId (UnionPay). */
+  id: string;
+  payment_id: string;
+  /** The channel's trade number of the payment, when known. */
+  channel_trade_no?: string;
+  amount_fen: number;
+  /** The whole payment's amount (WeChat requires it in the refund request). */
+  payment_amount_fen: number;
+  reason?: string;
+  channel_notify_url: string;
+}
+
+/** A refund's state in our words; each adapter owns one exhaustive map from its channel's words. */
+export type ChannelRefundStatus = 'PROCESSING' | 'SUCCESS' | 'CLOSED' | 'ABNORMAL' | 'NOT_FOUND' | 'UNKNOWN';
+
+export interface RefundObservation {
+  status: ChannelRefundStatus;
+  channel_status: string;
+  channel_refund_no?: string;
+  amount_fen?: number;
+  succeeded_at_ms?: number;
+}
+
+export type RefundOutcome =
+  | ({ kind: 'observed' } & RefundObservation)
+  | { kind: 'refused'; channel_code: string; message: string }
+  | { kind: 'unknown'; reason: string };
+
+export type ReverseOutcome =
+  /** Cancelled at the channel: closed if unpaid, refunded if paid. */
+  | { kind: 'reversed'; channel_status: string }
+  /** The channel asks to call again (WeChat recall=Y, Alipay retry_flag=Y). */
+  | { kind: 'retry' }
+  | { kind: 'refused'; channel_code: string; message: string }
+  | { kind: 'unknown'; reason: string };
+
+/** One row of a channel's bill, in our words, for reconciliation. */
+export interface BillRow {
+  kind: 'payment' | 'refund';
+  out_trade_no: string;
+  channel_trade_no: string;
+  out_refund_no?: string;
+  channel_refund_no?: string;
+  /** Paid or refunded amount in fen. */
+  amount_fen: number;
+  fee_fen?: number;
+  channel_status: string;
+  at_ms: number;
+}
+
 export interface ChannelAdapter {
   readonly channel: ChannelName;
   readonly pay_ways: readonly PayWay[];
@@ -120,4 +206,13 @@ export interface ChannelAdapter {
   ): Promise<NotificationOutcome>;
   /** The reply that tells the channel we took the notification (ok) or want it again (not ok). */
   notificationReply(ok: boolean): ChannelReply;
+
+  // Capabilities not every channel has yet. A caller that finds one missing answers a typed
+  // "not supported" error; it never skips the step silently.
+  /** Cancels a payment-code order whose result is unknown or unwanted (WeChat reverse, Alipay cancel). */
+  reversePayment?(ctx: ChannelContext, account: ChannelAccount, payment_id: string): Promise<ReverseOutcome>;
+  refund?(ctx: ChannelContext, account: ChannelAccount, refund: RefundForChannel): Promise<RefundOutcome>;
+  queryRefund?(ctx: ChannelContext, account: ChannelAccount, refund: RefundForChannel): Promise<RefundOutcome>;
+  /** The channel's bill of one day (YYYY-MM-DD, Beijing time), parsed as a stream. */
+  downloadBill?(ctx: ChannelContext, account: ChannelAccount, bill_date: string): AsyncIterable<BillRow>;
 }
