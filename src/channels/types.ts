@@ -122,6 +122,13 @@ export type NotificationOutcome =
     } & TradeObservation)
   /** Authentic, but not about a payment this adapter handles (yet): acknowledge and record. */
   | { kind: 'ignored'; event_type: string }
+  | ({
+      kind: 'refund';
+      /** Our refund id as the channel echoes it (out_refund_no / out_request_no / orderId). */
+      out_refund_no: string;
+      out_trade_no: string;
+      notification_id: string;
+    } & RefundObservation)
   | {
       kind: 'rejected';
       code: 'NOTIFY_SIGNATURE_INVALID' | 'NOTIFY_MALFORMED' | 'NOTIFY_MISMATCH';
@@ -212,7 +219,11 @@ export interface ChannelAdapter {
   /** Cancels a payment-code order whose result is unknown or unwanted (WeChat reverse, Alipay cancel). */
   reversePayment?(ctx: ChannelContext, account: ChannelAccount, payment_id: string): Promise<ReverseOutcome>;
   refund?(ctx: ChannelContext, account: ChannelAccount, refund: RefundForChannel): Promise<RefundOutcome>;
-  queryRefund?(ctx: ChannelContext, account: ChannelAccount, refund: RefundForChannel): Promise<RefundOutcome>;
+  queryRefund?(
+    ctx: ChannelContext,
+    account: ChannelAccount,
+    refund: RefundForChannel,
+  ): Promise<RefundOutcome>;
   /** The channel's bill of one day (YYYY-MM-DD, Beijing time), parsed as a stream. */
   downloadBill?(ctx: ChannelContext, account: ChannelAccount, bill_date: string): AsyncIterable<BillRow>;
 }

@@ -67,7 +67,12 @@ export async function handleChannelNotification(
 
   if (outcome.kind === 'refund') {
     // Refunds are not created through the core yet, so no refund can be ours: refuse and record.
-    return refuse('NOTIFY_UNKNOWN_ORDER', `refund ${outcome.out_refund_no} is not known`, null, outcome.notification_id);
+    return refuse(
+      'NOTIFY_UNKNOWN_ORDER',
+      `refund ${outcome.out_refund_no} is not known`,
+      null,
+      outcome.notification_id,
+    );
   }
   const { kind: _kind, out_trade_no, notification_id, ...observation } = outcome;
   const result: ApplyResult = await applyObservation(gw, out_trade_no, observation, 'notification', {
