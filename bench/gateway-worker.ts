@@ -39,7 +39,13 @@ serveWorker(async (message) => {
       return { url, merchants };
     }
     case 'cpu':
-      return process.cpuUsage();
+      // CPU time of the whole process (event loop and thread pool) and the event loop's busy share.
+      return {
+        ...process.cpuUsage(),
+        elu: performance.eventLoopUtilization(),
+        commits: runtime?.gw.store.commit_stats.commits ?? 0,
+        transactions: runtime?.gw.store.commit_stats.transactions ?? 0,
+      };
     case 'count': {
       const db = runtime!.gw.store.db;
       const rows = await db

@@ -27,6 +27,8 @@ interface LoadSpec {
   duration_s: number;
   pay_way?: string;
   merchants?: Array<{ app_id: string; secret: string }>;
+  /** Requests per second across all connections; absent = as fast as the server answers. */
+  rate_per_s?: number;
 }
 
 const run_prefix = randomBytes(4).toString('hex');
@@ -73,6 +75,7 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
     duration: spec.duration_s,
     requests: requestsFor(spec),
     timeout: 10,
+    ...(spec.rate_per_s ? { overallRate: spec.rate_per_s } : {}),
   });
   const duration_s = result.duration;
   return {

@@ -18,8 +18,12 @@ export interface Worker {
 
 /** Forks a TypeScript worker with an IPC channel; each `ask` sends a message and waits for its reply. */
 export function forkWorker(script: string, env: Record<string, string> = {}): Worker {
+  // BENCH_PROFILE=dir writes a CPU profile of each worker there (open it in Chrome's DevTools).
+  const profile = process.env.BENCH_PROFILE
+    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE]
+    : [];
   const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
-    execArgv: TSX,
+    execArgv: [...TSX, ...profile],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -18,8 +18,10 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '32' },
+    rate: { type: 'string' },
   },
 });
+const rate_per_s = values.rate ? Number(values.rate) : undefined;
 const duration_s = Number(values.duration);
 const warmup_s = Number(values.warmup);
 const connections = Number(values.connections);
@@ -27,7 +29,15 @@ const connections = Number(values.connections);
 interface CpuUsage {
   user: number;
   system: number;
+  elu?: { idle: number; active: number; utilization: number };
+  commits?: number;
+  transactions?: number;
 }
+/** Share of wall time the event loop was busy between two readings. */
+const eluBetween = (a: CpuUsage, b: CpuUsage) =>
+  a.elu && b.elu
+    ? (b.elu.active - a.elu.active) / (b.elu.active - a.elu.active + b.elu.idle - a.elu.idle)
+    : Number.NaN;
 const cpuMs = (a: CpuUsage, b: CpuUsage) => (b.user - a.user + b.system - a.system) / 1000;
 
 /** CPU time of one RSA-2048 SHA-256 signature, as the channels require one per request. */
@@ -90,6 +100,7 @@ async function main(): Promise<void> {
       connections,
       pay_way: 'WX_NATIVE',
       merchants: started.merchants,
+      rate_per_s,
     };
     if (warmup_s > 0) await loader.ask<LoadResult>({ cmd: 'load', spec: { ...spec, duration_s: warmup_s } });
     const cpu_before = await gateway.ask<CpuUsage>({ cmd: 'cpu' });
@@ -97,9 +108,16 @@ async function main(): Promise<void> {
     const cpu_after = await gateway.ask<CpuUsage>({ cmd: 'cpu' });
     const cpu_per_payment_ms = cpuMs(cpu_before, cpu_after) / Math.max(create.ok, 1);
     const counts = await gateway.ask<Record<string, number>>({ cmd: 'count' });
+    const event_loop_busy = eluBetween(cpu_before, cpu_after);
+    const commits = (cpu_after.commits ?? 0) - (cpu_before.commits ?? 0);
+    const transactions_per_commit =
+      ((cpu_after.transactions ?? 0) - (cpu_before.transactions ?? 0)) / Math.max(commits, 1);
     results.create_wx_native = {
       ...create,
       gateway_cpu_per_payment_ms: cpu_per_payment_ms,
+      gateway_event_loop_busy: event_loop_busy,
+      commits_per_payment: commits / Math.max(create.ok, 1),
+      transactions_per_commit,
       cpu_budget_ms: rsa_ms + 0.35,
       ratio_to_bare: create.requests_per_s / bare_result.requests_per_s,
       payment_states: counts,
@@ -107,7 +125,7 @@ async function main(): Promise<void> {
     console.log(
       `create WX_NATIVE: ${create.requests_per_s.toFixed(0)} payments/s (${(create.requests_per_s / bare_result.requests_per_s).toFixed(3)} × bare), ` +
         `p50 ${create.latency_p50_ms} ms, p99 ${create.latency_p99_ms} ms, non-2xx ${create.non_2xx}, errors ${create.errors}; ` +
-        `gateway CPU ${cpu_per_payment_ms.toFixed(3)} ms/payment (budget: 1 RSA signature + 0.35 = ${(rsa_ms + 0.35).toFixed(3)} ms); states ${JSON.stringify(counts)}`,
+        `gateway CPU ${cpu_per_payment_ms.toFixed(3)} ms/payment, event loop ${(event_loop_busy * 100).toFixed(0)}% busy, ${(commits / Math.max(create.ok, 1)).toFixed(2)} commits/payment, ${transactions_per_commit.toFixed(1)} transactions/commit (budget: 1 RSA signature + 0.35 = ${(rsa_ms + 0.35).toFixed(3)} ms); states ${JSON.stringify(counts)}`,
     );
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});

@@ -8,6 +8,7 @@ import { type Random, secureRandom } from '../domain/random.ts';
 import { buildHttpApp } from '../http/app.ts';
 import { EventDeliverer } from '../jobs/event-delivery.ts';
 import { MaintenanceJob } from '../jobs/maintenance.ts';
+import { PaymentSync } from '../jobs/payment-sync.ts';
 import { AppCredentials } from '../services/app-credentials.ts';
 import { ChannelAccounts } from '../services/channel-accounts.ts';
 import type { Gateway } from '../services/gateway.ts';
@@ -21,6 +22,7 @@ export interface GatewayRuntime {
   gw: Gateway;
   http: FastifyInstance;
   deliverer: EventDeliverer;
+  sync: PaymentSync;
   close(): Promise<void>;
 }
 
@@ -50,7 +52,7 @@ export async function openGateway(options: OpenGatewayOptions): Promise<GatewayR
     logger,
     metrics: createMetrics({ default_metrics: options.start_jobs ?? false }),
     credentials: new AppCredentials(store.db, secrets, clock),
-    accounts: new ChannelAccounts(store.db, secrets),
+    accounts: new ChannelAccounts(store.db, secrets, clock),
     settings: {
       public_url: config.public_url ?? `http://${config.host}:${config.port}`,
       channel_timeout_ms: config.channel_timeout_ms,
@@ -59,17 +61,21 @@ export async function openGateway(options: OpenGatewayOptions): Promise<GatewayR
   };
   deliverer = new EventDeliverer(gw);
   const maintenance = new MaintenanceJob(gw);
+  const sync = new PaymentSync(gw);
   const http = await buildHttpApp(gw, { body_limit_bytes: config.body_limit_bytes, docs: true });
   if (options.start_jobs) {
     deliverer.start();
     maintenance.start();
+    sync.start();
   }
   return {
     gw,
     http,
     deliverer,
+    sync,
     async close() {
       deliverer?.stop();
+      sync.stop();
       maintenance.stop();
       await http.close();
       closeHttpAgents();

@@ -1,6 +1,6 @@
 import type { TradeObservation } from '../channels/types.ts';
 import { assert } from '../domain/assert.ts';
-import { decide, transition } from '../domain/payment-state.ts';
+import { decide, isTerminal, transition } from '../domain/payment-state.ts';
 import {
   findPaymentById,
   type PaymentChanges,
@@ -91,7 +91,10 @@ async function applyInTx(
     const changes: PaymentChanges = { state: to, channel_status: observation.channel_status };
     if (observation.channel_trade_no) changes.channel_trade_no = observation.channel_trade_no;
     if (to === 'SUCCESS') changes.paid_at = observation.paid_at_ms ?? now;
-    if (to === 'SUCCESS' || to === 'FAILED' || to === 'CLOSED' || to === 'REVERSED') changes.ended_at = now;
+    if (isTerminal(to)) {
+      changes.ended_at = now;
+      changes.next_check_at = null;
+    }
     if (await updatePaymentIfVersion(tx, payment.id, payment.version, changes, now)) {
       const updated: PaymentRecord = {
         ...payment,

@@ -1,8 +1,13 @@
 import type { Kysely } from 'kysely';
 import { channelAdapter } from '../channels/registry.ts';
 import type { ChannelAccount } from '../channels/types.ts';
+import type { Clock } from '../domain/clock.ts';
 import type { ChannelName } from '../domain/pay-way.ts';
-import { type ChannelAccountRecord, findChannelAccount } from '../storage/repositories/tenants.ts';
+import {
+  type ChannelAccountRecord,
+  findChannelAccount,
+  listEnabledChannelAccounts,
+} from '../storage/repositories/tenants.ts';
 import type { Database } from '../storage/schema.ts';
 import type { SecretBox } from '../storage/secret-box.ts';
 
@@ -11,6 +16,12 @@ export function channelAccountAad(account_id: string): string {
 }
 
 export const CHANNEL_ACCOUNT_CACHE_ENTRIES_MAX = 10_000;
+/**
+ * How long a merchant's list of enabled accounts is reused. Disabling an account stops new
+ * payments going to it within this time; notifications and queries for existing payments load
+ * the account by id and are not affected.
+ */
+export const ENABLED_ACCOUNTS_TTL_MS = 2_000;
 
 export interface LoadedChannelAccount extends ChannelAccount {
   merchant_id: string;
@@ -24,10 +35,26 @@ export interface LoadedChannelAccount extends ChannelAccount {
  */
 export class ChannelAccounts {
   readonly #cache = new Map<string, { updated_at: number; account: LoadedChannelAccount }>();
+  readonly #enabled = new Map<string, { loaded_at_ms: number; accounts: LoadedChannelAccount[] }>();
   constructor(
     private readonly db: Kysely<Database>,
     private readonly secrets: SecretBox,
+    private readonly clock: Clock,
   ) {}
+
+  /** A merchant's enabled accounts on one channel, oldest first (what routing chooses from). */
+  async enabledFor(merchant_id: string, channel: ChannelName): Promise<LoadedChannelAccount[]> {
+    const key = `${merchant_id}:${channel}`;
+    const now = this.clock.now_ms();
+    const hit = this.#enabled.get(key);
+    if (hit && now - hit.loaded_at_ms < ENABLED_ACCOUNTS_TTL_MS) return hit.accounts;
+    const accounts = (await listEnabledChannelAccounts(this.db, merchant_id, channel)).map((row) =>
+      this.fromRecord(row),
+    );
+    if (this.#enabled.size >= CHANNEL_ACCOUNT_CACHE_ENTRIES_MAX) this.#enabled.clear();
+    this.#enabled.set(key, { loaded_at_ms: now, accounts });
+    return accounts;
+  }
 
   async load(id: string): Promise<LoadedChannelAccount | null> {
     const row = await findChannelAccount(this.db, id);

@@ -7,6 +7,7 @@ import { newId } from '../domain/ids.ts';
 import { paymentAmountProblem } from '../domain/money.ts';
 import { channelOfPayWay, type PayWay } from '../domain/pay-way.ts';
 import { transition } from '../domain/payment-state.ts';
+import { nextQueryAt } from '../domain/query-schedule.ts';
 import {
   findPaymentById,
   findPaymentByOrderNo,
@@ -15,7 +16,6 @@ import {
   type PaymentRecord,
   updatePaymentIfVersion,
 } from '../storage/repositories/payments.ts';
-import { listEnabledChannelAccounts } from '../storage/repositories/tenants.ts';
 import type { AppCredential } from './app-credentials.ts';
 import { recordPaymentEvent, STATE_EVENTS } from './events.ts';
 import type { Gateway } from './gateway.ts';
@@ -56,15 +56,16 @@ export async function createPayment(
   }
   const request_hash = hashCreateInput(input);
 
-  const existing = await findPaymentByOrderNo(gw.store.db, app.app_id, input.merchant_order_no);
-  if (existing) return { created: false, payment: sameRequestOrThrow(existing, request_hash) };
-
-  const accounts = await listEnabledChannelAccounts(gw.store.db, app.merchant_id, channel);
-  const account_row = accounts[0];
-  if (!account_row) throw new AppError('NO_CHANNEL_ACCOUNT', undefined, 'pay_way');
-  const account = gw.accounts.fromRecord(account_row);
+  const account = (await gw.accounts.enabledFor(app.merchant_id, channel))[0];
+  if (!account) {
+    // A retry of a payment made before its account was disabled still finds that payment.
+    const existing = await findPaymentByOrderNo(gw.store.db, app.app_id, input.merchant_order_no);
+    if (existing) return { created: false, payment: sameRequestOrThrow(existing, request_hash) };
+    throw new AppError('NO_CHANNEL_ACCOUNT', undefined, 'pay_way');
+  }
 
   const now = gw.clock.now_ms();
+  const expires_at = now + (input.expires_in_s ?? PAYMENT_EXPIRY_DEFAULT_S) * 1000;
   const payment: PaymentRecord = {
     id: newId('payment', gw.clock, gw.random),
     merchant_id: app.merchant_id,
@@ -87,15 +88,18 @@ export async function createPayment(
     failure_code: null,
     failure_message: null,
     metadata_json: input.metadata ? JSON.stringify(input.metadata) : null,
-    expires_at: now + (input.expires_in_s ?? PAYMENT_EXPIRY_DEFAULT_S) * 1000,
+    expires_at,
     paid_at: null,
     ended_at: null,
     created_at: now,
     updated_at: now,
+    // Asked about at the channel on a schedule until it ends, whatever notifications do.
+    next_check_at: nextQueryAt(now, 0, expires_at),
+    check_attempts: 0,
   };
   const inserted = await gw.store.transact((tx) => insertPaymentIfNew(tx, payment));
   if (!inserted) {
-    // Another request with the same order number won the race: answer as its retry would be.
+    // The order number is taken, by an earlier request or a concurrent one: answer as a retry.
     const winner = await findPaymentByOrderNo(gw.store.db, app.app_id, input.merchant_order_no);
     if (!winner) throw new Error('payment vanished after a unique conflict');
     return { created: false, payment: sameRequestOrThrow(winner, request_hash) };
@@ -138,7 +142,10 @@ async function applyCreateOutcome(
     changes.failure_message = outcome.reason;
   }
   const now = gw.clock.now_ms();
-  if (changes.state === 'FAILED') changes.ended_at = now;
+  if (changes.state === 'FAILED') {
+    changes.ended_at = now;
+    changes.next_check_at = null;
+  }
   const updated = await gw.store.transact(async (tx) => {
     if (await updatePaymentIfVersion(tx, payment.id, payment.version, changes, now)) {
       const after: PaymentRecord = { ...payment, ...changes, version: payment.version + 1, updated_at: now };

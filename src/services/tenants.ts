@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { channelAdapter } from '../channels/registry.ts';
 import { newId } from '../domain/ids.ts';
 import type { ChannelName } from '../domain/pay-way.ts';
-import { insertApp, insertChannelAccount, insertMerchant } from '../storage/repositories/tenants.ts';
+import {
+  findApp,
+  insertApp,
+  insertChannelAccount,
+  insertMerchant,
+  updateAppSecrets,
+} from '../storage/repositories/tenants.ts';
 import { appSecretAad } from './app-credentials.ts';
 import { channelAccountAad } from './channel-accounts.ts';
 import type { Gateway } from './gateway.ts';
@@ -17,6 +23,33 @@ export async function createMerchant(gw: Gateway, name: string): Promise<{ id: s
   return { id };
 }
 
+function newAppSecret(): string {
+  return `sk_${randomBytes(24).toString('base64url')}`;
+}
+
+/**
+ * Rotates an app's secret: a new current secret is made and returned (shown once); the old one
+ * stays valid as the previous secret, so the merchant can switch without a failed request. Webhooks
+ * carry a signature for each. `retirePreviousSecret` ends the overlap.
+ */
+export async function rotateAppSecret(gw: Gateway, app_id: string): Promise<{ secret: string }> {
+  const app = await findApp(gw.store.db, app_id);
+  if (!app) throw new Error(`no app ${app_id}`);
+  const secret = newAppSecret();
+  await gw.store.transact((tx) =>
+    updateAppSecrets(tx, app_id, gw.secrets.seal(secret, appSecretAad(app_id)), app.secret_sealed),
+  );
+  gw.credentials.forget(app_id);
+  return { secret };
+}
+
+export async function retirePreviousSecret(gw: Gateway, app_id: string): Promise<void> {
+  const app = await findApp(gw.store.db, app_id);
+  if (!app) throw new Error(`no app ${app_id}`);
+  await gw.store.transact((tx) => updateAppSecrets(tx, app_id, app.secret_sealed, null));
+  gw.credentials.forget(app_id);
+}
+
 /** Creates an app and returns its secret: the only time the secret is shown. */
 export async function createApp(
   gw: Gateway,
@@ -24,7 +57,7 @@ export async function createApp(
   name: string,
 ): Promise<{ id: string; secret: string }> {
   const id = newId('app', gw.clock, gw.random);
-  const secret = `sk_${randomBytes(24).toString('base64url')}`;
+  const secret = newAppSecret();
   await gw.store.transact((tx) =>
     insertApp(tx, {
       id,

@@ -4,7 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
-import { batchedSqliteTransact, plainTransact, type Transact } from './transact.ts';
+import { batchedSqliteTransact, type CommitStats, plainTransact, type Transact } from './transact.ts';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -13,6 +13,7 @@ export interface Store {
   db: Kysely<Database>;
   /** Runs `fn` in a transaction; on SQLite concurrent callers share one durable commit. */
   transact: Transact;
+  commit_stats: CommitStats;
   close(): Promise<void>;
 }
 
@@ -40,12 +41,38 @@ function openSqlite(path: string): Store {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const commit_stats: CommitStats = { commits: 0, transactions: 0 };
   return {
     kind: 'sqlite',
     db,
-    transact: batchedSqliteTransact(db),
+    commit_stats,
+    transact: batchedSqliteTransact(db, commit_stats),
     close: () => db.destroy(),
+  };
+}
+
+/** Distinct SQL texts kept prepared; the gateway has a few dozen, so this is a safety bound. */
+export const STATEMENT_CACHE_MAX = 1_000;
+
+/**
+ * Kysely prepares every query anew; on the payment path preparing cost as much as running. The
+ * statements are reused instead (keyed by SQL text; parameters are bound per call). Safe because
+ * Kysely runs one statement at a time on this connection and we never stream results.
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database) {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (!statement) {
+        if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
+        statement = sqlite.prepare(sql);
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
   };
 }
 
@@ -62,5 +89,12 @@ function openPostgres(url: string, pool_max: number): Store {
     },
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { kind: 'postgres', db, transact: plainTransact(db), close: () => db.destroy() };
+  const commit_stats: CommitStats = { commits: 0, transactions: 0 };
+  return {
+    kind: 'postgres',
+    db,
+    commit_stats,
+    transact: plainTransact(db, commit_stats),
+    close: () => db.destroy(),
+  };
 }

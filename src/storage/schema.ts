@@ -78,6 +78,9 @@ export interface PaymentTable {
   ended_at: number | null;
   created_at: number;
   updated_at: number;
+  /** When the sync job next queries the channel; null once the payment has ended. */
+  next_check_at: number | null;
+  check_attempts: number;
 }
 
 export interface EventTable {

@@ -87,6 +87,8 @@ describe.each<DbKind>(['sqlite', 'postgres'])('storage on %s', (kind) => {
     ended_at: null,
     created_at: 1_700_000_000_000,
     updated_at: 1_700_000_000_000,
+    next_check_at: null,
+    check_attempts: 0,
   });
 
   it.skipIf(skip)('migrations are idempotent', async () => {

@@ -4,12 +4,22 @@ import type { Database } from './schema.ts';
 export type Tx = Transaction<Database>;
 export type Transact = <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
 
+/** How well commits are grouped: for the benchmark and metrics. */
+export interface CommitStats {
+  commits: number;
+  transactions: number;
+}
+
 /**
  * A transaction per call: PostgreSQL runs them concurrently on its pool and groups their WAL
  * flushes itself.
  */
-export function plainTransact(db: Kysely<Database>): Transact {
-  return (fn) => db.transaction().execute(fn);
+export function plainTransact(db: Kysely<Database>, stats: CommitStats): Transact {
+  return (fn) => {
+    stats.commits += 1;
+    stats.transactions += 1;
+    return db.transaction().execute(fn);
+  };
 }
 
 /** Most callers that share one SQLite commit. */
@@ -31,7 +41,7 @@ interface Job {
  * Rule for callers: a transaction function does database work only. Awaiting anything else inside
  * it (a channel call, a timer) would hold every other caller's commit.
  */
-export function batchedSqliteTransact(db: Kysely<Database>): Transact {
+export function batchedSqliteTransact(db: Kysely<Database>, stats: CommitStats): Transact {
   const queue: Job[] = [];
   let running = false;
 
@@ -40,9 +50,16 @@ export function batchedSqliteTransact(db: Kysely<Database>): Transact {
     try {
       while (queue.length > 0) {
         const batch = queue.splice(0, COMMIT_GROUP_MAX);
+        stats.commits += 1;
+        stats.transactions += batch.length;
         const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
         try {
           await db.transaction().execute(async (tx) => {
+            if (batch.length === 1) {
+              // Alone in the commit: the transaction itself is the savepoint.
+              outcomes.push({ ok: true, value: await batch[0]!.fn(tx) });
+              return;
+            }
             for (const job of batch) {
               await sql`savepoint job`.execute(tx);
               try {
@@ -57,7 +74,7 @@ export function batchedSqliteTransact(db: Kysely<Database>): Transact {
             }
           });
         } catch (error) {
-          // The commit itself failed: nothing of this batch is durable.
+          // The commit failed (or the only job threw and rolled it back): nothing is durable.
           for (const job of batch) job.reject(error);
           continue;
         }

@@ -12,6 +12,7 @@ import { PaymuxClient } from '../../src/sdk/client.ts';
 import { createTestDatabase, type DbKind, type TestDatabase } from './databases.ts';
 import { type MerchantReceiver, startMerchantReceiver } from './merchant-receiver.ts';
 import { type RecordingProxy, startRecordingProxy } from './recording-proxy.ts';
+import { startTcpSwitch, type TcpSwitch } from './tcp-switch.ts';
 
 export type WechatSimulator = ReturnType<typeof createWechatSimulator>;
 
@@ -34,6 +35,8 @@ export interface Harness {
   receiver: MerchantReceiver;
   /** Channel notifications pass through this on their way to the gateway. */
   proxy: RecordingProxy;
+  /** The gateway's calls to the channel pass through this; set `down` to cut them. */
+  channel_link: TcpSwitch;
   close(): Promise<void>;
 }
 
@@ -71,8 +74,9 @@ export async function startHarness(kind: DbKind, options: HarnessOptions = {}): 
   const platform_key_file = join(db.dir, 'wechat-platform-key.json');
   const sim = createWechatSimulator({ clock, random, logger: false, platformKeyFile: platform_key_file });
   const sim_url = await sim.app.listen({ host: '127.0.0.1', port: 0 });
+  const channel_link = await startTcpSwitch(sim_url);
   const merchant = await seedWechatMerchant(gateway.gw, 'Test Shop', {
-    url: sim_url,
+    url: channel_link.url,
     public_key_id: sim.platformPublicKeyId,
     public_key_pem: sim.platformPublicKeyPem,
   });
@@ -96,11 +100,13 @@ export async function startHarness(kind: DbKind, options: HarnessOptions = {}): 
     client,
     receiver,
     proxy,
+    channel_link,
     async close() {
       await sim.stop();
       await sim.app.close();
       await receiver.close();
       await proxy.close();
+      await channel_link.close();
       await gateway.close();
       await db.drop();
     },

@@ -45,6 +45,7 @@ export type PaymentChanges = Partial<
     | 'failure_message'
     | 'paid_at'
     | 'ended_at'
+    | 'next_check_at'
   >
 >;
 
@@ -66,4 +67,55 @@ export async function updatePaymentIfVersion(
     .where('version', '=', expected_version)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+/** Payments that may still change: the sync job asks the channel about these. */
+export const OPEN_STATES = ['CREATED', 'PENDING', 'UNKNOWN'] as const;
+
+/**
+ * Claims open payments whose check is due, moving their check `lease_ms` ahead so another worker
+ * (another process on PostgreSQL) does not take them too. Returns the claimed payments.
+ */
+export async function claimDueChecks(
+  db: Db,
+  now_ms: number,
+  lease_ms: number,
+  limit: number,
+): Promise<PaymentRecord[]> {
+  const due = await db
+    .selectFrom('payments')
+    .select(['id', 'next_check_at'])
+    .where('next_check_at', '<=', now_ms)
+    .where('state', 'in', OPEN_STATES)
+    .orderBy('next_check_at')
+    .limit(limit)
+    .execute();
+  const claimed: PaymentRecord[] = [];
+  for (const row of due) {
+    const result = await db
+      .updateTable('payments')
+      .set({ next_check_at: now_ms + lease_ms })
+      .where('id', '=', row.id)
+      .where('next_check_at', '=', row.next_check_at)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) continue;
+    const payment = await findPaymentById(db, row.id);
+    if (payment) claimed.push(payment);
+  }
+  return claimed;
+}
+
+/** Sets the next check of a payment that is still open (an ended one keeps no check). */
+export async function scheduleCheck(
+  db: Db,
+  id: string,
+  next_check_at: number,
+  check_attempts: number,
+): Promise<void> {
+  await db
+    .updateTable('payments')
+    .set({ next_check_at, check_attempts })
+    .where('id', '=', id)
+    .where('state', 'in', OPEN_STATES)
+    .execute();
 }

@@ -46,3 +46,18 @@ export async function listEnabledChannelAccounts(
 export async function listMerchants(db: Db, limit: number): Promise<MerchantRecord[]> {
   return db.selectFrom('merchants').selectAll().orderBy('created_at').limit(limit).execute();
 }
+
+/** Replaces an app's secrets: the current one becomes the previous (still accepted) one. */
+export async function updateAppSecrets(
+  db: Db,
+  app_id: string,
+  secret_sealed: string,
+  previous_secret_sealed: string | null,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('apps')
+    .set({ secret_sealed, previous_secret_sealed })
+    .where('id', '=', app_id)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

@@ -1,0 +1,64 @@
+import type { Gateway } from '../services/gateway.ts';
+import { syncPayment } from '../services/sync-payment.ts';
+import { claimDueChecks } from '../storage/repositories/payments.ts';
+
+/** Payments checked per round (and at most in flight at once). */
+export const SYNC_BATCH_MAX = 32;
+/** A claimed check is ours for this long; a worker that dies lets it run out. */
+export const SYNC_LEASE_MS = 60_000;
+export const SYNC_POLL_INTERVAL_MS = 1_000;
+
+/**
+ * Queries open payments on their schedule (domain/query-schedule.ts) and closes them at expiry.
+ * Safe with several gateway processes: each check is claimed before it runs.
+ */
+export class PaymentSync {
+  #timer: NodeJS.Timeout | null = null;
+  #running = false;
+  constructor(private readonly gw: Gateway) {}
+
+  async runOnce(): Promise<number> {
+    const now = this.gw.clock.now_ms();
+    const due = await this.gw.store.transact((tx) => claimDueChecks(tx, now, SYNC_LEASE_MS, SYNC_BATCH_MAX));
+    await Promise.all(
+      due.map((payment) =>
+        syncPayment(this.gw, payment).catch((error: unknown) => {
+          this.gw.logger.error(
+            { err: error, payment_id: payment.id },
+            'payment sync failed; retried when its lease runs out',
+          );
+        }),
+      ),
+    );
+    return due.length;
+  }
+
+  /** Runs rounds until nothing is due (bounded), for tests. */
+  async drain(rounds_max = 100): Promise<number> {
+    let total = 0;
+    for (let i = 0; i < rounds_max; i++) {
+      const n = await this.runOnce();
+      total += n;
+      if (n === 0) break;
+    }
+    return total;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => {
+      if (this.#running) return;
+      this.#running = true;
+      this.runOnce()
+        .catch((error) => this.gw.logger.error({ err: error }, 'payment sync round failed'))
+        .finally(() => {
+          this.#running = false;
+        });
+    }, SYNC_POLL_INTERVAL_MS);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+}

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/domain/clock.ts';
+import { QUERY_INTERVAL_MAX_MS } from '../src/domain/query-schedule.ts';
+import { SeededRandom } from '../src/domain/random.ts';
+import type { PaymentView } from '../src/services/payment-view.ts';
+import { listEventsOfPayment } from '../src/storage/repositories/events.ts';
+import { findPaymentById } from '../src/storage/repositories/payments.ts';
+import { type DbKind, postgresAvailable } from './support/databases.ts';
+import { type Harness, startHarness } from './support/harness.ts';
+import { replay } from './support/recording-proxy.ts';
+
+const pg_ok = await postgresAvailable();
+
+/**
+ * Orders are never lost: the sync job queries open payments on a schedule and closes them at the
+ * channel when they expire. Driven by a ManualClock, so minutes pass in milliseconds.
+ */
+describe.each<DbKind>(['sqlite', 'postgres'])('payment sync on %s', (kind) => {
+  const skip = kind === 'postgres' && !pg_ok;
+  const clock = new ManualClock(Date.parse('2026-11-27T09:00:00Z'));
+  let h: Harness;
+  let seq = 0;
+
+  beforeAll(async () => {
+    if (!skip) h = await startHarness(kind, { clock, random: new SeededRandom(7) });
+  });
+  afterAll(async () => {
+    if (!skip) await h.close();
+  });
+
+  async function create(expires_in_s = 600): Promise<PaymentView> {
+    const res = await h.client.request<PaymentView>('POST', '/v1/payments', {
+      merchant_order_no: `s-${kind}-${++seq}`,
+      pay_way: 'WX_NATIVE',
+      amount: 77,
+      subject: 'Noodles',
+      expires_in_s,
+    });
+    expect(res.status).toBe(201);
+    return res.body;
+  }
+  const stateOf = async (id: string) => (await findPaymentById(h.gateway.gw.store.db, id))!.state;
+  const eventsOf = async (id: string) =>
+    (await listEventsOfPayment(h.gateway.gw.store.db, id)).map((e) => e.type);
+
+  /** Moves the clock forward in steps, running the sync job at each, for `total_ms`. */
+  async function advance(total_ms: number, step_ms = 5_000) {
+    for (let t = 0; t < total_ms; t += step_ms) {
+      clock.advance(step_ms);
+      await h.gateway.sync.drain();
+    }
+  }
+
+  it.skipIf(skip)('turns a paid payment whose notification was lost into SUCCESS by query', async () => {
+    const p = await create();
+    h.proxy.forward = false;
+    try {
+      expect(h.sim.pay(p.id).ok).toBe(true);
+      await h.sim.deliverDueNotifications();
+    } finally {
+      h.proxy.forward = true;
+    }
+    expect(await stateOf(p.id)).toBe('PENDING');
+    await advance(5_000);
+    expect(await stateOf(p.id)).toBe('SUCCESS');
+    expect(await eventsOf(p.id)).toEqual(['payment.succeeded']);
+    // The lost notification turning up late changes nothing.
+    const late = h.proxy.captured.at(-1)!;
+    expect((await replay(h.gateway_url, late)).status).toBe(204);
+    expect(await eventsOf(p.id)).toEqual(['payment.succeeded']);
+    expect((await findPaymentById(h.gateway.gw.store.db, p.id))!.next_check_at).toBeNull();
+  });
+
+  it.skipIf(skip)('finds a payment paid long after creation within the stated bound', async () => {
+    const p = await create(3600);
+    await advance(20 * 60_000, 60_000);
+    expect(await stateOf(p.id)).toBe('PENDING');
+    h.proxy.forward = false;
+    try {
+      expect(h.sim.pay(p.id).ok).toBe(true);
+      await h.sim.deliverDueNotifications();
+    } finally {
+      h.proxy.forward = true;
+    }
+    await advance(QUERY_INTERVAL_MAX_MS, 30_000);
+    expect(await stateOf(p.id)).toBe('SUCCESS');
+  });
+
+  it.skipIf(skip)('closes at the channel first when a payment expires unpaid', async () => {
+    const p = await create(60);
+    await advance(55_000);
+    expect(await stateOf(p.id)).toBe('PENDING');
+    expect(h.sim.order(p.id)?.trade_state).toBe('NOTPAY');
+    await advance(10_000);
+    expect(await stateOf(p.id)).toBe('CLOSED');
+    expect(h.sim.order(p.id)?.trade_state).toBe('CLOSED');
+    expect(await eventsOf(p.id)).toEqual(['payment.closed']);
+  });
+
+  it.skipIf(skip)('never closes a payment the payer paid at the last moment', async () => {
+    const p = await create(60);
+    await advance(55_000);
+    h.proxy.forward = false;
+    try {
+      expect(h.sim.pay(p.id).ok).toBe(true);
+      await h.sim.deliverDueNotifications();
+    } finally {
+      h.proxy.forward = true;
+    }
+    await advance(10_000);
+    expect(await stateOf(p.id)).toBe('SUCCESS');
+    expect(h.sim.order(p.id)?.trade_state).toBe('SUCCESS');
+    expect(await eventsOf(p.id)).toEqual(['payment.succeeded']);
+  });
+
+  it.skipIf(skip)(
+    'leaves a payment UNKNOWN while the channel is unreachable, then resolves it by query',
+    async () => {
+      h.channel_link.down = true;
+      let p: PaymentView;
+      try {
+        p = await create();
+        expect(p.state).toBe('UNKNOWN');
+        await advance(60_000);
+        expect(await stateOf(p.id)).toBe('UNKNOWN');
+      } finally {
+        h.channel_link.down = false;
+      }
+      // The prepay never reached the channel; the query says so, and at expiry it closes.
+      await advance(QUERY_INTERVAL_MAX_MS, 60_000);
+      expect(['UNKNOWN', 'CLOSED']).toContain(await stateOf(p.id));
+      await advance(600_000, 60_000);
+      expect(await stateOf(p.id)).toBe('CLOSED');
+      expect(await eventsOf(p.id)).toEqual(['payment.closed']);
+    },
+  );
+});
