@@ -113,6 +113,36 @@ describe.each<DbKind>(['sqlite', 'postgres'])('payment sync on %s', (kind) => {
     expect(await eventsOf(p.id)).toEqual(['payment.succeeded']);
   });
 
+  it.skipIf(skip)('ends a refund by query when its notification is lost', async () => {
+    const p = await create();
+    expect(h.sim.pay(p.id).ok).toBe(true);
+    await h.sim.deliverDueNotifications();
+    expect(await stateOf(p.id)).toBe('SUCCESS');
+    const r = await h.client.request<{ id: string; state: string }>('POST', `/v1/payments/${p.id}/refunds`, {
+      merchant_refund_no: `sr-${seq}`,
+      amount: 77,
+    });
+    expect(r.body.state).toBe('PROCESSING');
+    h.proxy.forward = false;
+    try {
+      const settled = await fetch(`${h.sim_url}/sim/refunds/${r.body.id}/settle`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"status":"SUCCESS"}',
+      });
+      expect(settled.status).toBe(200);
+      await h.sim.deliverDueNotifications();
+    } finally {
+      h.proxy.forward = true;
+    }
+    const refundState = async () =>
+      (await h.client.request<{ state: string }>('GET', `/v1/refunds/${r.body.id}`)).body.state;
+    expect(await refundState()).toBe('PROCESSING');
+    await advance(5_000);
+    expect(await refundState()).toBe('SUCCESS');
+    expect((await eventsOf(p.id)).filter((t) => t === 'refund.succeeded')).toHaveLength(1);
+  });
+
   it.skipIf(skip)(
     'leaves a payment UNKNOWN while the channel is unreachable, then resolves it by query',
     async () => {

@@ -102,6 +102,35 @@ export const ERROR_CATALOGUE = {
     message:
       'The payment channel did not answer in time; the operation will be confirmed by query. Retry with the same Idempotency-Key.',
   },
+  // Refunds
+  PAYMENT_NOT_REFUNDABLE: {
+    status: 409,
+    retryable: false,
+    message: 'Only a SUCCESS payment can be refunded.',
+  },
+  REFUND_AMOUNT_EXCEEDS_PAYMENT: {
+    status: 409,
+    retryable: false,
+    message:
+      'This refund would take the refunds of the payment past its amount; refund at most what remains.',
+  },
+  MERCHANT_REFUND_NO_REUSED: {
+    status: 409,
+    retryable: false,
+    message:
+      'This merchant_refund_no already belongs to a refund with other parameters; use a new refund number.',
+  },
+  REFUND_NOT_FOUND: { status: 404, retryable: false, message: 'No refund with this id belongs to this app.' },
+  REFUNDS_PER_PAYMENT_EXCEEDED: {
+    status: 409,
+    retryable: false,
+    message: 'A payment takes at most 50 refunds.',
+  },
+  CAPABILITY_NOT_SUPPORTED: {
+    status: 422,
+    retryable: false,
+    message: 'The channel of this payment does not support this operation yet.',
+  },
   // Channel notifications (answers to the channels, never to merchants)
   NOTIFY_SIGNATURE_INVALID: {
     status: 401,

@@ -15,6 +15,7 @@ import { installErrorHandling } from './errors.ts';
 import { authenticateMerchant } from './merchant-auth.ts';
 import { channelNotifyRoutes } from './routes/channel-notify.ts';
 import { paymentRoutes } from './routes/payments.ts';
+import { refundRoutes } from './routes/refunds.ts';
 import { systemRoutes } from './routes/system.ts';
 
 export interface HttpOptions {
@@ -90,6 +91,7 @@ export async function buildHttpApp(gw: Gateway, options: HttpOptions): Promise<F
       return payload;
     });
     paymentRoutes(api, gw);
+    refundRoutes(api, gw);
   });
 
   await app.register(async (scope) => channelNotifyRoutes(scope, gw));

@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { PAYMENT_AMOUNT_MAX_FEN, PAYMENT_AMOUNT_MIN_FEN } from '../domain/money.ts';
 import { PAY_WAYS, type PayWay } from '../domain/pay-way.ts';
 import { PAYMENT_STATES } from '../domain/payment-state.ts';
+import { REFUND_STATES } from '../domain/refund-state.ts';
 
 /**
  * One definition per shape: it validates requests, filters responses (fields not listed here are
@@ -124,3 +125,51 @@ export const errorResponses = {
   500: ErrorResponse,
   503: ErrorResponse,
 };
+
+export const CreateRefundBody = Type.Object(
+  {
+    merchant_refund_no: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^[A-Za-z0-9_\\-|*.:]+$',
+      description:
+        'Your refund number, unique per app; a retry with the same number and parameters returns the same refund.',
+    }),
+    amount: Type.Integer({
+      minimum: PAYMENT_AMOUNT_MIN_FEN,
+      maximum: PAYMENT_AMOUNT_MAX_FEN,
+      description: 'Amount to refund in fen.',
+    }),
+    reason: Type.Optional(Type.String({ maxLength: 80, description: 'Shown to the payer by some wallets.' })),
+    notify_url: Type.Optional(
+      Type.String({
+        maxLength: 512,
+        pattern: '^https?://',
+        description: "Where refund events go; default: the payment's notify_url.",
+      }),
+    ),
+  },
+  { additionalProperties: false, $id: 'CreateRefundBody' },
+);
+export type CreateRefundBody = Static<typeof CreateRefundBody>;
+
+export const Refund = Type.Object(
+  {
+    id: Type.String({ description: 'rf_… id' }),
+    object: Type.Literal('refund'),
+    payment_id: Type.String(),
+    merchant_refund_no: Type.String(),
+    amount: Type.Integer({ description: 'fen' }),
+    reason: Nullable(Type.String()),
+    state: Type.Union(REFUND_STATES.map((s) => Type.Literal(s))),
+    channel_refund_no: Nullable(Type.String()),
+    failure_code: Nullable(Type.String()),
+    failure_message: Nullable(Type.String()),
+    succeeded_at: Nullable(Type.String({ format: 'date-time' })),
+    created_at: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Refund' },
+);
+
+export const RefundList = Type.Object({ object: Type.Literal('list'), data: Type.Array(Refund) });
+export const RefundIdParams = Type.Object({ id: Type.String({ pattern: '^rf_[0-9A-HJKMNP-TV-Z]{26}$' }) });

@@ -1,6 +1,8 @@
 import type { Gateway } from '../services/gateway.ts';
 import { syncPayment } from '../services/sync-payment.ts';
+import { syncRefund } from '../services/sync-refund.ts';
 import { claimDueChecks } from '../storage/repositories/payments.ts';
+import { claimDueRefundChecks } from '../storage/repositories/refunds.ts';
 
 /** Payments checked per round (and at most in flight at once). */
 export const SYNC_BATCH_MAX = 32;
@@ -9,7 +11,8 @@ export const SYNC_LEASE_MS = 60_000;
 export const SYNC_POLL_INTERVAL_MS = 1_000;
 
 /**
- * Queries open payments on their schedule (domain/query-schedule.ts) and closes them at expiry.
+ * Queries open payments and unfinished refunds on their schedule (domain/query-schedule.ts), and
+ * closes payments at the channel when they expire.
  * Safe with several gateway processes: each check is claimed before it runs.
  */
 export class PaymentSync {
@@ -19,18 +22,20 @@ export class PaymentSync {
 
   async runOnce(): Promise<number> {
     const now = this.gw.clock.now_ms();
-    const due = await this.gw.store.transact((tx) => claimDueChecks(tx, now, SYNC_LEASE_MS, SYNC_BATCH_MAX));
-    await Promise.all(
-      due.map((payment) =>
-        syncPayment(this.gw, payment).catch((error: unknown) => {
-          this.gw.logger.error(
-            { err: error, payment_id: payment.id },
-            'payment sync failed; retried when its lease runs out',
-          );
-        }),
-      ),
+    const payments = await this.gw.store.transact((tx) =>
+      claimDueChecks(tx, now, SYNC_LEASE_MS, SYNC_BATCH_MAX),
     );
-    return due.length;
+    const refunds = await this.gw.store.transact((tx) =>
+      claimDueRefundChecks(tx, now, SYNC_LEASE_MS, SYNC_BATCH_MAX),
+    );
+    const failed = (what: string, id: string) => (error: unknown) => {
+      this.gw.logger.error({ err: error, id }, `${what} sync failed; retried when its lease runs out`);
+    };
+    await Promise.all([
+      ...payments.map((payment) => syncPayment(this.gw, payment).catch(failed('payment', payment.id))),
+      ...refunds.map((refund) => syncRefund(this.gw, refund).catch(failed('refund', refund.id))),
+    ]);
+    return payments.length + refunds.length;
   }
 
   /** Runs rounds until nothing is due (bounded), for tests. */

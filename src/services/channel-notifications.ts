@@ -5,6 +5,7 @@ import type { ChannelName } from '../domain/pay-way.ts';
 import { insertChannelNotification } from '../storage/repositories/channel-notifications.ts';
 import type { Tx } from '../storage/transact.ts';
 import { type ApplyResult, applyObservation } from './apply-observation.ts';
+import { applyRefundObservation } from './apply-refund-observation.ts';
 import type { Gateway } from './gateway.ts';
 
 /**
@@ -66,13 +67,31 @@ export async function handleChannelNotification(
   }
 
   if (outcome.kind === 'refund') {
-    // Refunds are not created through the core yet, so no refund can be ours: refuse and record.
-    return refuse(
-      'NOTIFY_UNKNOWN_ORDER',
-      `refund ${outcome.out_refund_no} is not known`,
-      null,
-      outcome.notification_id,
+    const { kind: _k, out_refund_no, out_trade_no, notification_id, ...observation } = outcome;
+    const applied = await applyRefundObservation(gw, out_refund_no, observation, {
+      via_account_id: account.id,
+      payment_id: out_trade_no,
+    });
+    if (applied.kind === 'not_found')
+      return refuse('NOTIFY_UNKNOWN_ORDER', `no refund ${out_refund_no}`, null, notification_id);
+    if (applied.kind !== 'changed' && applied.kind !== 'unchanged') {
+      return refuse(
+        'NOTIFY_MISMATCH',
+        `refund notification: ${applied.kind}`,
+        applied.refund.payment_id,
+        notification_id,
+      );
+    }
+    gw.metrics.channel_notifications.inc({ channel, outcome: `refund_${applied.kind}` });
+    await gw.store.transact((tx) =>
+      audit(tx, {
+        payment_id: applied.refund.payment_id,
+        notification_id,
+        outcome: `refund_${applied.kind}`,
+        detail: observation.channel_status,
+      }),
     );
+    return adapter.notificationReply(true);
   }
   const { kind: _kind, out_trade_no, notification_id, ...observation } = outcome;
   const result: ApplyResult = await applyObservation(gw, out_trade_no, observation, 'notification', {

@@ -96,6 +96,7 @@ export async function createPayment(
     // Asked about at the channel on a schedule until it ends, whatever notifications do.
     next_check_at: nextQueryAt(now, 0, expires_at),
     check_attempts: 0,
+    refund_reserved_fen: 0,
   };
   const inserted = await gw.store.transact((tx) => insertPaymentIfNew(tx, payment));
   if (!inserted) {

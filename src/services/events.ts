@@ -1,11 +1,14 @@
 import { nextDeliveryAt } from '../domain/delivery-schedule.ts';
 import { newId } from '../domain/ids.ts';
 import type { PaymentState } from '../domain/payment-state.ts';
+import type { RefundState } from '../domain/refund-state.ts';
 import { insertEventOnce } from '../storage/repositories/events.ts';
 import type { PaymentRecord } from '../storage/repositories/payments.ts';
+import type { RefundRecord } from '../storage/repositories/refunds.ts';
 import type { Tx } from '../storage/transact.ts';
 import type { Gateway } from './gateway.ts';
 import { paymentView } from './payment-view.ts';
+import { refundView } from './refund-view.ts';
 
 /** Which event tells the merchant that a payment reached a state. */
 export const STATE_EVENTS: Partial<Record<PaymentState, string>> = {
@@ -16,6 +19,13 @@ export const STATE_EVENTS: Partial<Record<PaymentState, string>> = {
 };
 
 export const PAID_AFTER_END_EVENT = 'payment.paid_after_close';
+
+/** Which event tells the merchant that a refund reached a state. */
+export const REFUND_STATE_EVENTS: Partial<Record<RefundState, string>> = {
+  SUCCESS: 'refund.succeeded',
+  CLOSED: 'refund.failed',
+  ABNORMAL: 'refund.abnormal',
+};
 
 /**
  * Writes a merchant event into the outbox, inside the caller's transaction: the event exists if
@@ -28,25 +38,58 @@ export async function recordPaymentEvent(
   type: string,
   payment: PaymentRecord,
 ): Promise<boolean> {
+  return recordEvent(
+    gw,
+    tx,
+    type,
+    payment,
+    payment.id,
+    paymentView(payment, gw.settings.public_url),
+    payment.notify_url,
+  );
+}
+
+/** A refund's event goes to the refund's notify_url, or else the payment's. */
+export async function recordRefundEvent(
+  gw: Gateway,
+  tx: Tx,
+  type: string,
+  refund: RefundRecord,
+  payment: PaymentRecord,
+): Promise<boolean> {
+  return recordEvent(
+    gw,
+    tx,
+    type,
+    payment,
+    refund.id,
+    refundView(refund),
+    refund.notify_url ?? payment.notify_url,
+  );
+}
+
+async function recordEvent(
+  gw: Gateway,
+  tx: Tx,
+  type: string,
+  payment: PaymentRecord,
+  subject_id: string,
+  object: unknown,
+  notify_url: string | null,
+): Promise<boolean> {
   const now = gw.clock.now_ms();
   const id = newId('event', gw.clock, gw.random);
-  const payload = {
-    id,
-    object: 'event',
-    type,
-    created_at: new Date(now).toISOString(),
-    data: { object: paymentView(payment, gw.settings.public_url) },
-  };
-  const has_target = payment.notify_url !== null;
+  const payload = { id, object: 'event', type, created_at: new Date(now).toISOString(), data: { object } };
+  const has_target = notify_url !== null;
   return insertEventOnce(tx, {
     id,
     merchant_id: payment.merchant_id,
     app_id: payment.app_id,
     payment_id: payment.id,
     type,
-    dedupe_key: `${type}:${payment.id}`,
+    dedupe_key: `${type}:${subject_id}`,
     payload_json: JSON.stringify(payload),
-    notify_url: payment.notify_url,
+    notify_url,
     delivery_state: has_target ? 'pending' : 'none',
     attempts: 0,
     next_attempt_at: has_target ? nextDeliveryAt(now, 0) : null,

@@ -1,12 +1,14 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import * as m001 from './migrations/001_initial.ts';
 import * as m002 from './migrations/002_payment_checks.ts';
+import * as m003 from './migrations/003_refunds.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations are listed here in code, so they ship with the program and run the same on both databases. */
 const MIGRATIONS: Record<string, Migration> = {
   '001_initial': m001,
   '002_payment_checks': m002,
+  '003_refunds': m003,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

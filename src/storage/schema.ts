@@ -8,6 +8,7 @@ export interface Database {
   apps: AppTable;
   channel_accounts: ChannelAccountTable;
   payments: PaymentTable;
+  refunds: RefundTable;
   events: EventTable;
   delivery_attempts: DeliveryAttemptTable;
   idempotency_keys: IdempotencyKeyTable;
@@ -81,6 +82,33 @@ export interface PaymentTable {
   /** When the sync job next queries the channel; null once the payment has ended. */
   next_check_at: number | null;
   check_attempts: number;
+  /** Sum of this payment's refunds that are not CLOSED; never above amount_fen. */
+  refund_reserved_fen: number;
+}
+
+export interface RefundTable {
+  id: string;
+  payment_id: string;
+  merchant_id: string;
+  app_id: string;
+  channel_account_id: string;
+  channel: string;
+  merchant_refund_no: string;
+  amount_fen: number;
+  reason: string | null;
+  notify_url: string | null;
+  state: string;
+  version: number;
+  request_hash: string;
+  channel_refund_no: string | null;
+  channel_status: string | null;
+  failure_code: string | null;
+  failure_message: string | null;
+  succeeded_at: number | null;
+  next_check_at: number | null;
+  check_attempts: number;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface EventTable {

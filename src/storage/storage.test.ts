@@ -89,6 +89,7 @@ describe.each<DbKind>(['sqlite', 'postgres'])('storage on %s', (kind) => {
     updated_at: 1_700_000_000_000,
     next_check_at: null,
     check_attempts: 0,
+    refund_reserved_fen: 0,
   });
 
   it.skipIf(skip)('migrations are idempotent', async () => {

@@ -1,0 +1,53 @@
+import { channelAdapter } from '../channels/registry.ts';
+import type { ChannelName } from '../domain/pay-way.ts';
+import { nextQueryAt, retryAfterUnknownAt } from '../domain/query-schedule.ts';
+import { isRefundTerminal } from '../domain/refund-state.ts';
+import { findPaymentById } from '../storage/repositories/payments.ts';
+import { type RefundRecord, scheduleRefundCheck } from '../storage/repositories/refunds.ts';
+import { applyRefundObservation } from './apply-refund-observation.ts';
+import type { Gateway } from './gateway.ts';
+
+/** Asks the channel about a refund still PROCESSING (or ABNORMAL) and applies its answer. */
+export async function syncRefund(
+  gw: Gateway,
+  refund: RefundRecord,
+): Promise<'ended' | 'still_open' | 'channel_unknown'> {
+  const now = gw.clock.now_ms();
+  const attempts = refund.check_attempts + 1;
+  const adapter = channelAdapter(refund.channel as ChannelName);
+  const account = await gw.accounts.load(refund.channel_account_id);
+  const payment = await findPaymentById(gw.store.db, refund.payment_id);
+  if (!adapter?.queryRefund || !account || !payment) {
+    gw.logger.error(
+      { refund_id: refund.id },
+      'refund cannot be queried: channel, account or payment missing',
+    );
+    return 'channel_unknown';
+  }
+  const queried = await adapter.queryRefund(
+    { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms },
+    account,
+    {
+      id: refund.id,
+      payment_id: refund.payment_id,
+      ...(payment.channel_trade_no ? { channel_trade_no: payment.channel_trade_no } : {}),
+      amount_fen: refund.amount_fen,
+      payment_amount_fen: payment.amount_fen,
+      channel_notify_url: `${gw.settings.public_url}/v1/channel-notify/${refund.channel}/${refund.channel_account_id}`,
+    },
+  );
+  if (queried.kind !== 'observed') {
+    await gw.store.transact((tx) =>
+      scheduleRefundCheck(tx, refund.id, retryAfterUnknownAt(now, attempts), attempts),
+    );
+    return 'channel_unknown';
+  }
+  const { kind: _kind, ...observation } = queried;
+  const applied = await applyRefundObservation(gw, refund.id, observation);
+  if (applied.kind !== 'not_found' && isRefundTerminal(applied.refund.state)) return 'ended';
+  // Refunds have no expiry: keep asking at the slowest pace until the channel ends them.
+  await gw.store.transact((tx) =>
+    scheduleRefundCheck(tx, refund.id, nextQueryAt(now, attempts, Number.MAX_SAFE_INTEGER), attempts),
+  );
+  return 'still_open';
+}
