@@ -1,5 +1,6 @@
 import type { ChannelName } from '../domain/pay-way.ts';
 import type { ChannelAdapter } from './types.ts';
+import { unionpayAdapter } from './unionpay/adapter.ts';
 import { wechatAdapter } from './wechat/adapter.ts';
 
 /**
@@ -8,6 +9,7 @@ import { wechatAdapter } from './wechat/adapter.ts';
  */
 const ADAPTERS: ReadonlyMap<ChannelName, ChannelAdapter> = new Map<ChannelName, ChannelAdapter>([
   ['wechat', wechatAdapter],
+  ['unionpay', unionpayAdapter],
 ]);
 
 export function channelAdapter(channel: ChannelName): ChannelAdapter | undefined {

@@ -60,6 +60,11 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     message: 'amount must be a whole number of fen from 1 to 10000000000.',
   },
+  PAYMENT_CODE_INVALID: {
+    status: 400,
+    retryable: false,
+    message: 'auth_code is not a valid payment code for this pay_way.',
+  },
   PAY_WAY_UNSUPPORTED: { status: 400, retryable: false, message: 'This pay_way is not available yet.' },
   NOT_FOUND: { status: 404, retryable: false, message: 'No such endpoint.' },
   // Idempotency

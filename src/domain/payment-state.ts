@@ -24,7 +24,7 @@ export const PAYMENT_STATES = [
 export type PaymentState = (typeof PAYMENT_STATES)[number];
 
 export const TRANSITIONS: Readonly<Record<PaymentState, readonly PaymentState[]>> = {
-  CREATED: ['PENDING', 'UNKNOWN', 'SUCCESS', 'FAILED', 'CLOSED'],
+  CREATED: ['PENDING', 'UNKNOWN', 'SUCCESS', 'FAILED', 'CLOSED', 'REVERSED'],
   UNKNOWN: ['PENDING', 'SUCCESS', 'FAILED', 'CLOSED', 'REVERSED'],
   PENDING: ['SUCCESS', 'FAILED', 'CLOSED', 'REVERSED'],
   SUCCESS: [],

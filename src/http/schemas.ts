@@ -21,7 +21,7 @@ export const CreatePaymentBody = Type.Object(
     merchant_order_no: MerchantOrderNo,
     pay_way: Type.Union(
       (Object.keys(PAY_WAYS) as PayWay[]).map((w) => Type.Literal(w)),
-      { description: 'How the payer pays. Available now: WX_NATIVE.' },
+      { description: 'How the payer pays; AUTO_BAR takes the payment code of any wallet.' },
     ),
     amount: Type.Integer({
       minimum: PAYMENT_AMOUNT_MIN_FEN,
@@ -50,6 +50,39 @@ export const CreatePaymentBody = Type.Object(
         description: 'Seconds until an unpaid payment is closed; default 7200.',
       }),
     ),
+    auth_code: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: '*_BAR and AUTO_BAR: the payment code (付款码) scanned from the payer.',
+      }),
+    ),
+    payer: Type.Optional(
+      Type.Object(
+        {
+          wechat_openid: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 128, description: 'WX_JSAPI, WX_LITE' }),
+          ),
+          alipay_buyer_id: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 128, description: 'ALI_JSAPI (2088…)' }),
+          ),
+          alipay_open_id: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 128, description: 'ALI_JSAPI (newer apps)' }),
+          ),
+          unionpay_user_auth_code: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 256, description: 'UP_JSAPI' }),
+          ),
+        },
+        { additionalProperties: false, description: 'Who pays, for the in-wallet pay ways.' },
+      ),
+    ),
+    return_url: Type.Optional(
+      Type.String({
+        maxLength: 512,
+        pattern: '^https?://',
+        description: 'ALI_WAP, ALI_PC, WX_H5: where the browser returns after paying.',
+      }),
+    ),
     metadata: Type.Optional(
       Type.Record(Type.String({ maxLength: 40 }), Type.String({ maxLength: 500 }), {
         maxProperties: 20,
@@ -75,7 +108,30 @@ export const Payment = Type.Object(
     currency: Type.String(),
     subject: Type.String(),
     state: Type.Union(PAYMENT_STATES.map((s) => Type.Literal(s))),
-    code_url: Nullable(Type.String({ description: 'QR code content for WX_NATIVE' })),
+    code_url: Nullable(Type.String({ description: 'QR code content for WX_NATIVE, ALI_QR, UP_QR' })),
+    credential: Type.Union([
+      Type.Object(
+        {
+          code_url: Type.Optional(Type.String()),
+          pay_url: Type.Optional(Type.String({ description: 'WX_H5 h5_url; ALI_WAP / ALI_PC page URL' })),
+          pay_form_html: Type.Optional(Type.String({ description: 'ALI_WAP / ALI_PC auto-submitting form' })),
+          jsapi_params: Type.Optional(
+            Type.Record(Type.String(), Type.String(), {
+              description: 'WX_JSAPI / WX_LITE: for WeixinJSBridge or wx.requestPayment',
+            }),
+          ),
+          app_params: Type.Optional(
+            Type.Record(Type.String(), Type.String(), { description: 'WX_APP: for the app SDK' }),
+          ),
+          app_order_string: Type.Optional(Type.String({ description: 'ALI_APP: for the app SDK' })),
+          trade_no: Type.Optional(
+            Type.String({ description: 'ALI_JSAPI / UP_JSAPI: for the wallet pay call' }),
+          ),
+        },
+        { description: 'What the payer needs to pay, by pay way' },
+      ),
+      Type.Null(),
+    ]),
     qr_image_url: Nullable(Type.String()),
     channel_trade_no: Nullable(Type.String()),
     failure_code: Nullable(Type.String()),

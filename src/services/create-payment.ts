@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { channelAdapter } from '../channels/registry.ts';
-import type { CreateOutcome } from '../channels/types.ts';
+import type { CreateOutcome, PayCredential, PaymentForChannel } from '../channels/types.ts';
 import { assert } from '../domain/assert.ts';
 import { AppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { paymentAmountProblem } from '../domain/money.ts';
 import { channelOfPayWay, type PayWay } from '../domain/pay-way.ts';
+import { checkPayWayInputs, type PayWayInputs } from '../domain/pay-way-inputs.ts';
 import { transition } from '../domain/payment-state.ts';
 import { nextQueryAt } from '../domain/query-schedule.ts';
 import {
@@ -17,25 +18,30 @@ import {
   updatePaymentIfVersion,
 } from '../storage/repositories/payments.ts';
 import type { AppCredential } from './app-credentials.ts';
+import { applyObservation } from './apply-observation.ts';
 import { recordPaymentEvent, STATE_EVENTS } from './events.ts';
 import type { Gateway } from './gateway.ts';
 
-export interface CreatePaymentInput {
+export interface CreatePaymentInput extends PayWayInputs {
   merchant_order_no: string;
   pay_way: PayWay;
   amount: number;
   subject: string;
   notify_url?: string;
-  client_ip?: string;
   expires_in_s?: number;
   metadata?: Record<string, string>;
 }
 
 export const PAYMENT_EXPIRY_DEFAULT_S = 7200;
+/**
+ * A payment code is polled this long (about 30 s, as the channels advise) before the order is
+ * cancelled at the channel; the payer is standing at the till.
+ */
+export const PAYMENT_CODE_WINDOW_MS = 30_000;
 
 /**
  * Creates a payment: durable row first (CREATED), then the channel call, then the channel's answer
- * applied. A crash between the two leaves a CREATED payment that the query job resolves; the
+ * applied. A crash between the two leaves a CREATED payment that the sync job resolves; the
  * merchant order number makes a retry find the same payment instead of making a second one.
  */
 export async function createPayment(
@@ -43,19 +49,14 @@ export async function createPayment(
   app: AppCredential,
   input: CreatePaymentInput,
 ): Promise<{ created: boolean; payment: PaymentRecord }> {
-  const amount_problem = paymentAmountProblem(input.amount);
-  if (amount_problem) throw new AppError('AMOUNT_INVALID', undefined, 'amount');
-  const channel = channelOfPayWay(input.pay_way);
-  const adapter = channel ? channelAdapter(channel) : undefined;
-  if (!channel || !adapter?.pay_ways.includes(input.pay_way)) {
-    throw new AppError(
-      'PAY_WAY_UNSUPPORTED',
-      `pay_way ${input.pay_way} is not available yet; available: WX_NATIVE.`,
-      'pay_way',
-    );
-  }
+  if (paymentAmountProblem(input.amount)) throw new AppError('AMOUNT_INVALID', undefined, 'amount');
   const request_hash = hashCreateInput(input);
-
+  const pay_way = checkPayWayInputs(input.pay_way, input);
+  const channel = channelOfPayWay(pay_way);
+  const adapter = channel ? channelAdapter(channel) : undefined;
+  if (!channel || !adapter?.pay_ways.includes(pay_way)) {
+    throw new AppError('PAY_WAY_UNSUPPORTED', `pay_way ${pay_way} is not available yet.`, 'pay_way');
+  }
   const account = (await gw.accounts.enabledFor(app.merchant_id, channel))[0];
   if (!account) {
     // A retry of a payment made before its account was disabled still finds that payment.
@@ -65,14 +66,16 @@ export async function createPayment(
   }
 
   const now = gw.clock.now_ms();
-  const expires_at = now + (input.expires_in_s ?? PAYMENT_EXPIRY_DEFAULT_S) * 1000;
+  const is_code = pay_way.endsWith('_BAR');
+  const expires_at =
+    now + (is_code ? PAYMENT_CODE_WINDOW_MS : (input.expires_in_s ?? PAYMENT_EXPIRY_DEFAULT_S) * 1000);
   const payment: PaymentRecord = {
     id: newId('payment', gw.clock, gw.random),
     merchant_id: app.merchant_id,
     app_id: app.app_id,
     channel_account_id: account.id,
     channel,
-    pay_way: input.pay_way,
+    pay_way,
     merchant_order_no: input.merchant_order_no,
     amount_fen: input.amount,
     currency: 'CNY',
@@ -97,6 +100,8 @@ export async function createPayment(
     next_check_at: nextQueryAt(now, 0, expires_at),
     check_attempts: 0,
     refund_reserved_fen: 0,
+    credential_json: null,
+    payer_json: input.payer ? JSON.stringify(input.payer) : null,
   };
   const inserted = await gw.store.transact((tx) => insertPaymentIfNew(tx, payment));
   if (!inserted) {
@@ -106,21 +111,28 @@ export async function createPayment(
     return { created: false, payment: sameRequestOrThrow(winner, request_hash) };
   }
 
-  const outcome = await adapter.createPayment(
-    { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms },
-    account,
-    {
-      id: payment.id,
-      pay_way: input.pay_way,
-      amount_fen: input.amount,
-      subject: input.subject,
-      expires_at_ms: payment.expires_at,
-      channel_notify_url: `${gw.settings.public_url}/v1/channel-notify/${channel}/${account.id}`,
-      ...(input.client_ip ? { client_ip: input.client_ip } : {}),
-    },
-  );
-  gw.metrics.payments_created.inc({ channel, pay_way: input.pay_way, outcome: outcome.kind });
-  return { created: true, payment: await applyCreateOutcome(gw, payment, outcome) };
+  const for_channel: PaymentForChannel = {
+    id: payment.id,
+    pay_way,
+    amount_fen: input.amount,
+    subject: input.subject,
+    expires_at_ms: expires_at,
+    channel_notify_url: `${gw.settings.public_url}/v1/channel-notify/${channel}/${account.id}`,
+    ...(input.client_ip ? { client_ip: input.client_ip } : {}),
+    ...(input.auth_code ? { auth_code: input.auth_code } : {}),
+    ...(input.payer ? { payer: input.payer } : {}),
+    ...(input.return_url ? { return_url: input.return_url } : {}),
+  };
+  const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
+  const outcome = await adapter.createPayment(ctx, account, for_channel);
+  gw.metrics.payments_created.inc({ channel, pay_way, outcome: outcome.kind });
+  let after = await applyCreateOutcome(gw, payment, outcome);
+  // A payment code answers with the trade's state at once (paid, or the payer is confirming).
+  if (outcome.kind === 'accepted' && outcome.observation) {
+    const applied = await applyObservation(gw, payment.id, outcome.observation, 'create');
+    if (applied.kind !== 'not_found') after = applied.payment;
+  }
+  return { created: true, payment: after };
 }
 
 async function applyCreateOutcome(
@@ -132,6 +144,7 @@ async function applyCreateOutcome(
   if (outcome.kind === 'accepted') {
     changes.state = transition(payment.state, 'PENDING');
     changes.code_url = outcome.credential.code_url ?? null;
+    changes.credential_json = credentialJson(outcome.credential);
     if (outcome.channel_trade_no) changes.channel_trade_no = outcome.channel_trade_no;
   } else if (outcome.kind === 'refused') {
     changes.state = transition(payment.state, 'FAILED');
@@ -155,11 +168,14 @@ async function applyCreateOutcome(
       return after;
     }
     // A notification got there first (the payer was quicker than our commit): its state stands,
-    // and the QR content the channel gave us is still recorded.
+    // and what the channel gave the payer is still recorded.
     const current = await findPaymentById(tx, payment.id);
     assert(current !== undefined, `payment ${payment.id} vanished`);
-    if (current.code_url !== null || !changes.code_url) return current;
-    const late: PaymentChanges = { code_url: changes.code_url };
+    if (current.credential_json !== null || !changes.credential_json) return current;
+    const late: PaymentChanges = {
+      code_url: changes.code_url ?? null,
+      credential_json: changes.credential_json,
+    };
     assert(
       await updatePaymentIfVersion(tx, current.id, current.version, late, now),
       'payment changed inside a transaction',
@@ -173,6 +189,10 @@ async function applyCreateOutcome(
   return updated;
 }
 
+function credentialJson(credential: PayCredential): string | null {
+  return Object.keys(credential).length > 0 ? JSON.stringify(credential) : null;
+}
+
 function sameRequestOrThrow(existing: PaymentRecord, request_hash: string): PaymentRecord {
   if (existing.request_hash !== request_hash)
     throw new AppError('MERCHANT_ORDER_NO_REUSED', undefined, 'merchant_order_no');
@@ -181,6 +201,8 @@ function sameRequestOrThrow(existing: PaymentRecord, request_hash: string): Paym
 
 /** A stable hash of what the merchant asked for, independent of key order in their JSON. */
 export function hashCreateInput(input: CreatePaymentInput): string {
+  const sorted = (o: Record<string, string | undefined> | undefined) =>
+    o ? Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)) : null;
   const canonical = JSON.stringify([
     input.merchant_order_no,
     input.pay_way,
@@ -189,7 +211,10 @@ export function hashCreateInput(input: CreatePaymentInput): string {
     input.notify_url ?? null,
     input.client_ip ?? null,
     input.expires_in_s ?? null,
-    input.metadata ? Object.entries(input.metadata).sort(([a], [b]) => (a < b ? -1 : 1)) : null,
+    sorted(input.metadata),
+    input.auth_code ?? null,
+    sorted(input.payer),
+    input.return_url ?? null,
   ]);
   return createHash('sha256').update(canonical).digest('hex');
 }

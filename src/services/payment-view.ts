@@ -16,6 +16,7 @@ export interface PaymentView {
   subject: string;
   state: string;
   code_url: string | null;
+  credential: Record<string, unknown> | null;
   qr_image_url: string | null;
   channel_trade_no: string | null;
   failure_code: string | null;
@@ -39,6 +40,7 @@ export function paymentView(p: PaymentRecord, public_url: string): PaymentView {
     subject: p.subject,
     state: p.state,
     code_url: p.code_url,
+    credential: p.credential_json ? (JSON.parse(p.credential_json) as Record<string, unknown>) : null,
     qr_image_url: p.code_url ? `${public_url}/qr/${p.id}.png` : null,
     channel_trade_no: p.channel_trade_no,
     failure_code: p.failure_code,

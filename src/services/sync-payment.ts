@@ -6,6 +6,7 @@ import { type PaymentRecord, scheduleCheck } from '../storage/repositories/payme
 import { applyObservation } from './apply-observation.ts';
 import { closeAtChannel } from './close-at-channel.ts';
 import type { Gateway } from './gateway.ts';
+import { reverseAtChannel } from './reverse-at-channel.ts';
 
 export type SyncOutcome = 'ended' | 'still_open' | 'channel_unknown' | 'close_refused';
 
@@ -37,6 +38,19 @@ export async function syncPayment(gw: Gateway, payment: PaymentRecord): Promise<
   const current = 'payment' in applied ? applied.payment : payment;
   if (isTerminal(current.state)) return 'ended';
 
+  if (now >= payment.expires_at && payment.pay_way.endsWith('_BAR')) {
+    // The payer did not confirm in time: cancel the order at the channel (closed loop).
+    const reversed = await reverseAtChannel(gw, current);
+    if (reversed.kind === 'reversed') return 'ended';
+    gw.logger.warn(
+      { payment_id: payment.id, result: reversed },
+      'payment-code order could not be reversed yet',
+    );
+    await gw.store.transact((tx) =>
+      scheduleCheck(tx, payment.id, retryAfterUnknownAt(now, attempts), attempts),
+    );
+    return reversed.kind === 'unknown' ? 'channel_unknown' : 'close_refused';
+  }
   if (now >= payment.expires_at) {
     const closed = await closeAtChannel(gw, current, 'close');
     if (closed.kind === 'closed' || closed.kind === 'paid')

@@ -84,6 +84,10 @@ export interface PaymentTable {
   check_attempts: number;
   /** Sum of this payment's refunds that are not CLOSED; never above amount_fen. */
   refund_reserved_fen: number;
+  /** JSON of the PayCredential the channel gave (JSAPI parameters, page URLs, …). */
+  credential_json: string | null;
+  /** JSON of the payer identity the merchant sent (openid, buyer id); never a payment code. */
+  payer_json: string | null;
 }
 
 export interface RefundTable {

@@ -90,6 +90,8 @@ describe.each<DbKind>(['sqlite', 'postgres'])('storage on %s', (kind) => {
     next_check_at: null,
     check_attempts: 0,
     refund_reserved_fen: 0,
+    credential_json: null,
+    payer_json: null,
   });
 
   it.skipIf(skip)('migrations are idempotent', async () => {

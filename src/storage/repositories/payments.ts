@@ -39,6 +39,7 @@ export type PaymentChanges = Partial<
     PaymentRecord,
     | 'state'
     | 'code_url'
+    | 'credential_json'
     | 'channel_trade_no'
     | 'channel_status'
     | 'failure_code'

@@ -1,0 +1,117 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Clock } from '../../../domain/clock.ts';
+import type { Random } from '../../../domain/random.ts';
+import type { FaultPlan } from '../../simulator-kit/faults.ts';
+import { loadOrCreateSimCa } from './ca.ts';
+import { registerControlRoutes } from './control-routes.ts';
+import { type PayResult, SimCore, type SimOrderView } from './core.ts';
+import { registerGatewayRoutes } from './gateway-routes.ts';
+import type { SimMerchant } from './merchants.ts';
+import type { DeliveryReport } from './notifier.ts';
+
+/**
+ * A UnionPay ACP 5.1.0 stand-in for tests, local development and demos: QR apply, payment-code
+ * consume, in-app consume, query, refund, cancel and bill download, every reply and notification
+ * signed by a certificate from the simulator's own CA; notifications retried until HTTP 200; a
+ * control API to register merchants, make payers pay and inject faults.
+ *
+ * Time and randomness are injected. The notification queue moves only when
+ * `deliverDueNotifications()` runs: tests call it under a ManualClock; `start()` runs it every
+ * 200 ms of real time for a live simulator.
+ */
+export interface UnionpaySimulatorOptions {
+  clock: Clock;
+  random: Random;
+  /** Where the CA lives; created (files mode 0600) when empty. Omitted: a fresh CA per run. */
+  keyDir?: string;
+  /** Fastify request logging to stderr; off by default. */
+  logger?: boolean;
+}
+
+export interface UnionpaySimulator {
+  app: FastifyInstance;
+  /** What merchants configure as root_cert_pem and middle_cert_pem. */
+  rootCertPem: string;
+  middleCertPem: string;
+  /** The certificate the simulator signs with (sent as signPubKeyCert). */
+  signCertPem: string;
+  keyDir: string;
+  faults: FaultPlan;
+  registerMerchant(merchant: { mer_id: string; cert_pem: string }): SimMerchant;
+  pay(order_id: string): Promise<PayResult>;
+  order(order_id: string): Promise<SimOrderView | undefined>;
+  deliverDueNotifications(): Promise<DeliveryReport>;
+  start(): void;
+  /** Stops the loop; settles when a delivery round in flight has finished. Close `app` yourself. */
+  stop(): Promise<void>;
+}
+
+const DELIVERY_TICK_MS = 200;
+/** Bigger than any ACP request; anything larger is refused unread. */
+const REQUEST_BODY_LIMIT_BYTES = 64 * 1024;
+
+export function createUnionpaySimulator(options: UnionpaySimulatorOptions): UnionpaySimulator {
+  const ca = loadOrCreateSimCa(options.keyDir);
+  const core = new SimCore(options.clock, options.random, ca);
+  const app = Fastify({
+    logger: options.logger ? { level: 'info', stream: process.stderr } : false,
+    bodyLimit: REQUEST_BODY_LIMIT_BYTES,
+    // A "timeout" fault leaves requests unanswered; closing must not wait for them.
+    forceCloseConnections: true,
+  });
+  // Signatures cover the decoded form exactly, so bodies reach the handlers as raw strings.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    const status =
+      error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600
+        ? error.statusCode
+        : 500;
+    if (status >= 500) request.log.error({ err: error }, 'simulator error');
+    return reply
+      .code(status)
+      .send({ code: status >= 500 ? 'SYSTEM_ERROR' : 'BAD_REQUEST', message: error.code ?? 'error' });
+  });
+  registerGatewayRoutes(app, core);
+  registerControlRoutes(app, core);
+
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<unknown> | null = null;
+  const tick = () => {
+    if (running) return;
+    running = core
+      .deliverDueNotifications()
+      .catch((error: unknown) => app.log.error({ err: error }, 'notification delivery failed'))
+      .finally(() => {
+        running = null;
+      });
+  };
+
+  return {
+    app,
+    rootCertPem: ca.root_cert_pem,
+    middleCertPem: ca.middle_cert_pem,
+    signCertPem: ca.sign_cert_pem,
+    keyDir: ca.key_dir,
+    faults: core.faults,
+    registerMerchant: (merchant) => core.merchants.register(merchant),
+    pay: (order_id) => core.pay(order_id),
+    async order(order_id) {
+      const txn = core.txns.get(order_id);
+      if (!txn) return undefined;
+      await core.settle(txn);
+      return core.view(txn);
+    },
+    deliverDueNotifications: () => core.deliverDueNotifications(),
+    start() {
+      if (timer) return;
+      timer = setInterval(tick, DELIVERY_TICK_MS);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      await running;
+    },
+  };
+}

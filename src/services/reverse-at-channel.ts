@@ -1,0 +1,43 @@
+import { channelAdapter } from '../channels/registry.ts';
+import type { ChannelName } from '../domain/pay-way.ts';
+import type { PaymentRecord } from '../storage/repositories/payments.ts';
+import { applyObservation } from './apply-observation.ts';
+import type { Gateway } from './gateway.ts';
+
+/** Reverse calls in one go while the channel says "call again" (WeChat recall=Y, Alipay retry_flag=Y). */
+export const REVERSE_ATTEMPTS_MAX = 5;
+
+export type ReverseResult =
+  | { kind: 'reversed'; payment: PaymentRecord }
+  | { kind: 'unknown'; reason: string }
+  | { kind: 'refused'; channel_code: string; message: string }
+  | { kind: 'not_supported' };
+
+/**
+ * Cancels a payment-code order at the channel (撤销): closes it if unpaid, refunds it if the payer
+ * paid between our last query and now — either way both sides end REVERSED, never "paid here,
+ * cancelled there". Repeated while the channel asks, up to REVERSE_ATTEMPTS_MAX; then the sync job
+ * tries again later.
+ */
+export async function reverseAtChannel(gw: Gateway, payment: PaymentRecord): Promise<ReverseResult> {
+  const adapter = channelAdapter(payment.channel as ChannelName);
+  const account = await gw.accounts.load(payment.channel_account_id);
+  if (!adapter?.reversePayment || !account) return { kind: 'not_supported' };
+  const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
+  for (let attempt = 0; attempt < REVERSE_ATTEMPTS_MAX; attempt++) {
+    const outcome = await adapter.reversePayment(ctx, account, payment.id);
+    if (outcome.kind === 'retry') continue;
+    if (outcome.kind !== 'reversed') return outcome;
+    const applied = await applyObservation(
+      gw,
+      payment.id,
+      { status: 'REVERSED', channel_status: outcome.channel_status },
+      'close',
+    );
+    return { kind: 'reversed', payment: 'payment' in applied ? applied.payment : payment };
+  }
+  return {
+    kind: 'unknown',
+    reason: `the channel still asked to call again after ${REVERSE_ATTEMPTS_MAX} reverses`,
+  };
+}
