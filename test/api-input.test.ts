@@ -165,9 +165,16 @@ describe.each<DbKind>(['sqlite', 'postgres'])(
         'pay_way',
       );
       await expectRefused(
-        await raw(JSON.stringify({ ...valid(), pay_way: 'ALI_QR' })),
+        await raw(JSON.stringify({ ...valid(), pay_way: 'QR_CASHIER' })),
         400,
         'PAY_WAY_UNSUPPORTED',
+        'pay_way',
+      );
+      // A wallet the merchant has no channel account for.
+      await expectRefused(
+        await raw(JSON.stringify({ ...valid(), pay_way: 'ALI_QR' })),
+        422,
+        'NO_CHANNEL_ACCOUNT',
         'pay_way',
       );
       await expectRefused(

@@ -1,4 +1,5 @@
 import type { ChannelName } from '../domain/pay-way.ts';
+import { alipayAdapter } from './alipay/adapter.ts';
 import type { ChannelAdapter } from './types.ts';
 import { unionpayAdapter } from './unionpay/adapter.ts';
 import { wechatAdapter } from './wechat/adapter.ts';
@@ -9,6 +10,7 @@ import { wechatAdapter } from './wechat/adapter.ts';
  */
 const ADAPTERS: ReadonlyMap<ChannelName, ChannelAdapter> = new Map<ChannelName, ChannelAdapter>([
   ['wechat', wechatAdapter],
+  ['alipay', alipayAdapter],
   ['unionpay', unionpayAdapter],
 ]);
 
