@@ -81,7 +81,7 @@ export class FaultPlan {
    * The faults that apply to one request, in the order they were added; each counted rule is
    * consumed. Most-specific rules (an order) come before channel-wide ones.
    */
-  take(operation: string, order?: string): FaultRule[] {
+  take(operation: string, order?: string, kinds?: readonly FaultKind[]): FaultRule[] {
     const hits: FaultRule[] = [];
     for (const specific of [true, false]) {
       for (let i = 0; i < this.#rules.length; i++) {
@@ -89,6 +89,9 @@ export class FaultPlan {
         if ((rule.order !== undefined) !== specific) continue;
         if (rule.order !== undefined && rule.order !== order) continue;
         if (rule.operation !== '*' && rule.operation !== operation) continue;
+        // Only the kinds the caller acts on are consumed: a counted '*' rule is not used up by
+        // a caller that ignores its kind.
+        if (kinds !== undefined && !kinds.includes(rule.kind)) continue;
         if (rule.probability !== undefined && rule.probability < 1 && this.chance() >= rule.probability)
           continue;
         hits.push(rule);
@@ -106,7 +109,7 @@ export class FaultPlan {
 
   /** The first applying fault of a kind, if any (consumes it like take()). */
   takeKind(operation: string, order: string | undefined, kinds: readonly FaultKind[]): FaultRule | undefined {
-    return this.take(operation, order).find((r) => kinds.includes(r.kind));
+    return this.take(operation, order, kinds)[0];
   }
 
   private chance(): number {

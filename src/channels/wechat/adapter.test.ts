@@ -193,8 +193,8 @@ describe('create, query, pay, close against the simulator', () => {
     });
   });
 
-  it('does not serve other pay ways', async () => {
-    expect(await wechatAdapter.createPayment(ctx, account, payment({ pay_way: 'WX_JSAPI' }))).toMatchObject({
+  it("does not serve other channels' pay ways", async () => {
+    expect(await wechatAdapter.createPayment(ctx, account, payment({ pay_way: 'ALI_QR' }))).toMatchObject({
       kind: 'refused',
       channel_code: 'PAY_WAY_UNSUPPORTED',
     });
@@ -433,8 +433,14 @@ describe('notifications from the simulator', () => {
     expect(await parse(resigned('{"id":"x","event_type":"TRANSACTION.SUCCESS"}'))).toEqual(
       malformed(/envelope/),
     );
+    const payscore = captured.body.replace('TRANSACTION.SUCCESS', 'PAYSCORE.USER_OPEN_SERVICE');
+    expect(await parse(resigned(payscore))).toEqual({
+      kind: 'ignored',
+      event_type: 'PAYSCORE.USER_OPEN_SERVICE',
+    });
+    // A refund event whose sealed resource is a transaction is not believed.
     const refund = captured.body.replace('TRANSACTION.SUCCESS', 'REFUND.SUCCESS');
-    expect(await parse(resigned(refund))).toEqual({ kind: 'ignored', event_type: 'REFUND.SUCCESS' });
+    expect(await parse(resigned(refund))).toEqual(malformed(/not a refund/));
     const sm4 = captured.body.replace('AEAD_AES_256_GCM', 'AEAD_SM4_GCM');
     expect(await parse(resigned(sm4))).toEqual(malformed(/algorithm/));
   });

@@ -1,5 +1,6 @@
 import type { PayWay } from '../../domain/pay-way.ts';
 import type {
+  BillRow,
   ChannelAccount,
   ChannelAdapter,
   ChannelContext,
@@ -7,28 +8,31 @@ import type {
   CreateOutcome,
   PaymentForChannel,
   QueryOutcome,
+  RefundForChannel,
+  RefundOutcome,
+  ReverseOutcome,
 } from '../types.ts';
+import { downloadTradeBill } from './bill.ts';
+import { authCodeProblem, codepayV3, reverseV3 } from './codepay.ts';
 import { parseWechatConfig, type WechatConfig } from './config.ts';
+import { closeIds, foreignIdOf, merchantQuery, transactionsBase } from './merchant-ids.ts';
+import { micropayV2, reverseV2 } from './micropay-v2.ts';
 import { parseWechatNotification, wechatNotificationReply } from './notification.ts';
-import { parseRfc3339, toRfc3339Beijing } from './time.ts';
-import { callWechat, type WechatCall } from './transport.ts';
-import {
-  type CloseRequest,
-  type NativePrepayRequest,
-  readErrorBody,
-  readPrepayResponse,
-  readTransaction,
-  tradeStatusOf,
-} from './wire.ts';
+import { errorOf, isRefusalStatus, observationOf, unknownFromAnswer } from './outcomes.ts';
+import { credentialOf, isPrepayWay, prepayPlan } from './prepay.ts';
+import { queryRefund, requestRefund } from './refund.ts';
+import { callWechat } from './transport.ts';
+import { readTransaction } from './wire.ts';
 
 /**
- * WeChat Pay APIv3, direct merchant (直连), "WeChat Pay public key" mode. Every call is signed with
- * the merchant key and every reply is verified before it is read (transport.ts). The rule for
- * outcomes: only a verified answer can say "no" or "paid"; anything else is unknown and is settled
- * later by query.
+ * WeChat Pay: APIv3 for every pay way and operation, APIv2 XML for payment codes where an account
+ * asks for it; direct merchant or service provider; WeChat Pay public key, platform certificates,
+ * or both. Every call is signed with the merchant key and every reply is verified before it is read
+ * (transport.ts, v2-transport.ts). The rule for outcomes: only a verified answer can say "no" or
+ * "paid"; anything else is unknown and is settled later by query.
  */
 
-const PAY_WAYS: readonly PayWay[] = ['WX_NATIVE'];
+const PAY_WAYS: readonly PayWay[] = ['WX_NATIVE', 'WX_JSAPI', 'WX_LITE', 'WX_H5', 'WX_APP', 'WX_BAR'];
 
 const ORDER_PAID_CODES = new Set(['ORDER_PAID', 'ORDERPAID']);
 /**
@@ -37,46 +41,9 @@ const ORDER_PAID_CODES = new Set(['ORDER_PAID', 'ORDERPAID']);
  * settles those. 429 (slow down) is treated the same way, by status.
  */
 const CREATE_CODES_NOT_REFUSALS = new Set(['OUT_TRADE_NO_USED', ...ORDER_PAID_CODES]);
-const DESCRIPTION_CHARS_MAX = 127;
 
 function configOf(account: ChannelAccount): WechatConfig {
   return parseWechatConfig(account.config);
-}
-
-function outTradeNoPath(out_trade_no: string): string {
-  return `/v3/pay/transactions/out-trade-no/${encodeURIComponent(out_trade_no)}`;
-}
-
-type Answered = Extract<WechatCall, { kind: 'answered' }>;
-
-/** Code and message of a verified error reply, or null when its body is not an error body. */
-function errorOf(answer: Answered): { code: string; message: string } | null {
-  const error = readErrorBody(answer.json);
-  return error ? { code: error.code, message: error.message } : null;
-}
-
-function unknownFromAnswer(answer: Answered, what: string): { kind: 'unknown'; reason: string } {
-  const error = errorOf(answer);
-  return {
-    kind: 'unknown',
-    reason: error
-      ? `${what}: HTTP ${answer.status} ${error.code}: ${error.message}`
-      : `${what}: HTTP ${answer.status}`,
-  };
-}
-
-function prepayBody(config: WechatConfig, payment: PaymentForChannel): NativePrepayRequest {
-  return {
-    appid: config.appid,
-    mchid: config.mchid,
-    // WeChat caps description at 127 characters; a longer subject would be refused outright.
-    description: [...payment.subject].slice(0, DESCRIPTION_CHARS_MAX).join(''),
-    out_trade_no: payment.id,
-    time_expire: toRfc3339Beijing(payment.expires_at_ms),
-    notify_url: payment.channel_notify_url,
-    amount: { total: payment.amount_fen, currency: 'CNY' },
-    ...(payment.client_ip !== undefined ? { scene_info: { payer_client_ip: payment.client_ip } } : {}),
-  };
 }
 
 async function createPayment(
@@ -84,23 +51,33 @@ async function createPayment(
   account: ChannelAccount,
   payment: PaymentForChannel,
 ): Promise<CreateOutcome> {
-  if (!PAY_WAYS.includes(payment.pay_way)) {
+  const config = configOf(account);
+  if (payment.pay_way === 'WX_BAR') {
+    const problem = authCodeProblem(payment);
+    if (problem !== null) return { kind: 'refused', channel_code: 'AUTH_CODE_INVALID', message: problem };
+    return config.bar_protocol === 'v2' ? micropayV2(ctx, config, payment) : codepayV3(ctx, config, payment);
+  }
+  if (!isPrepayWay(payment.pay_way)) {
     return {
       kind: 'refused',
       channel_code: 'PAY_WAY_UNSUPPORTED',
       message: `wechat adapter does not serve ${payment.pay_way}`,
     };
   }
-  const config = configOf(account);
-  const body = JSON.stringify(prepayBody(config, payment));
-  const answer = await callWechat(ctx, config, 'POST', '/v3/pay/transactions/native', body);
+  const plan = prepayPlan(config, payment.pay_way, payment);
+  if (plan.kind === 'refused') return plan;
+  const answer = await callWechat(ctx, config, 'POST', plan.path, JSON.stringify(plan.body));
   if (answer.kind === 'no_answer') return { kind: 'unknown', reason: answer.reason };
   if (answer.status === 200) {
-    const prepay = readPrepayResponse(answer.json);
-    if (!prepay) return { kind: 'unknown', reason: 'prepay reply has no code_url' };
-    return { kind: 'accepted', credential: { code_url: prepay.code_url } };
+    const credential = await credentialOf(ctx, config, payment.pay_way, payment, answer.json);
+    if (!credential) {
+      const wanted =
+        payment.pay_way === 'WX_NATIVE' ? 'code_url' : payment.pay_way === 'WX_H5' ? 'h5_url' : 'prepay_id';
+      return { kind: 'unknown', reason: `prepay reply has no ${wanted}` };
+    }
+    return { kind: 'accepted', credential };
   }
-  if (answer.status >= 400 && answer.status < 500 && answer.status !== 429) {
+  if (isRefusalStatus(answer.status)) {
     const error = errorOf(answer);
     if (error && !CREATE_CODES_NOT_REFUSALS.has(error.code)) {
       return { kind: 'refused', channel_code: error.code, message: error.message };
@@ -109,14 +86,13 @@ async function createPayment(
   return unknownFromAnswer(answer, 'prepay');
 }
 
-async function queryPayment(
+async function queryAt(
   ctx: ChannelContext,
-  account: ChannelAccount,
-  payment_id: string,
+  config: WechatConfig,
+  path: string,
+  matches: (tx: { out_trade_no: string; transaction_id?: string }) => boolean,
 ): Promise<QueryOutcome> {
-  const config = configOf(account);
-  const path = `${outTradeNoPath(payment_id)}?mchid=${encodeURIComponent(config.mchid)}`;
-  const answer = await callWechat(ctx, config, 'GET', path);
+  const answer = await callWechat(ctx, config, 'GET', `${path}?${merchantQuery(config)}`);
   if (answer.kind === 'no_answer') return { kind: 'unknown', reason: answer.reason };
   if (answer.status === 404 && errorOf(answer)?.code === 'ORDER_NOT_EXIST') {
     return { kind: 'observed', status: 'NOT_FOUND', channel_status: 'ORDER_NOT_EXIST' };
@@ -125,18 +101,31 @@ async function queryPayment(
   const tx = readTransaction(answer.json);
   if (!tx) return { kind: 'unknown', reason: 'query reply is not a transaction' };
   // A signed answer about some other order is still not an answer about this one.
-  if (tx.out_trade_no !== payment_id || tx.mchid !== config.mchid) {
+  if (!matches(tx) || foreignIdOf(config, tx) !== null) {
     return { kind: 'unknown', reason: 'query reply is about another order or merchant' };
   }
-  const paid_at_ms = tx.success_time === undefined ? null : parseRfc3339(tx.success_time);
-  return {
-    kind: 'observed',
-    status: tradeStatusOf(tx.trade_state),
-    channel_status: tx.trade_state,
-    ...(tx.transaction_id !== undefined ? { channel_trade_no: tx.transaction_id } : {}),
-    ...(tx.amount?.total !== undefined ? { amount_fen: tx.amount.total } : {}),
-    ...(paid_at_ms !== null ? { paid_at_ms } : {}),
-  };
+  return { kind: 'observed', ...observationOf(tx) };
+}
+
+async function queryPayment(
+  ctx: ChannelContext,
+  account: ChannelAccount,
+  payment_id: string,
+): Promise<QueryOutcome> {
+  const config = configOf(account);
+  const path = `${transactionsBase(config)}/out-trade-no/${encodeURIComponent(payment_id)}`;
+  return queryAt(ctx, config, path, (tx) => tx.out_trade_no === payment_id);
+}
+
+/** Query by WeChat's transaction_id (微信订单号), e.g. for a bill row or a support case. */
+export async function queryByTransactionId(
+  ctx: ChannelContext,
+  account: ChannelAccount,
+  transaction_id: string,
+): Promise<QueryOutcome & { out_trade_no?: string }> {
+  const config = configOf(account);
+  const path = `${transactionsBase(config)}/id/${encodeURIComponent(transaction_id)}`;
+  return queryAt(ctx, config, path, (tx) => tx.transaction_id === transaction_id);
 }
 
 async function closePayment(
@@ -145,24 +134,34 @@ async function closePayment(
   payment_id: string,
 ): Promise<CloseOutcome> {
   const config = configOf(account);
-  const body: CloseRequest = { mchid: config.mchid };
   const answer = await callWechat(
     ctx,
     config,
     'POST',
-    `${outTradeNoPath(payment_id)}/close`,
-    JSON.stringify(body),
+    `${transactionsBase(config)}/out-trade-no/${encodeURIComponent(payment_id)}/close`,
+    JSON.stringify(closeIds(config)),
   );
   if (answer.kind === 'no_answer') return { kind: 'unknown', reason: answer.reason };
   if (answer.status === 204 || answer.status === 200) return { kind: 'closed' };
   const error = errorOf(answer);
-  if (answer.status >= 400 && answer.status < 500 && error) {
+  if (isRefusalStatus(answer.status) && error) {
     if (ORDER_PAID_CODES.has(error.code)) return { kind: 'paid' };
     // Closing is idempotent for us: an order already closed is what we asked for.
     if (error.code === 'ORDER_CLOSED') return { kind: 'closed' };
-    if (answer.status !== 429) return { kind: 'refused', channel_code: error.code, message: error.message };
+    return { kind: 'refused', channel_code: error.code, message: error.message };
   }
   return unknownFromAnswer(answer, 'close');
+}
+
+async function reversePayment(
+  ctx: ChannelContext,
+  account: ChannelAccount,
+  payment_id: string,
+): Promise<ReverseOutcome> {
+  const config = configOf(account);
+  return config.bar_protocol === 'v2'
+    ? reverseV2(ctx, config, payment_id)
+    : reverseV3(ctx, config, payment_id);
 }
 
 export const wechatAdapter: ChannelAdapter = {
@@ -178,4 +177,18 @@ export const wechatAdapter: ChannelAdapter = {
     return parseWechatNotification(ctx, configOf(account), request);
   },
   notificationReply: wechatNotificationReply,
+  reversePayment,
+  refund(ctx: ChannelContext, account: ChannelAccount, refund: RefundForChannel): Promise<RefundOutcome> {
+    return requestRefund(ctx, configOf(account), refund);
+  },
+  queryRefund(
+    ctx: ChannelContext,
+    account: ChannelAccount,
+    refund: RefundForChannel,
+  ): Promise<RefundOutcome> {
+    return queryRefund(ctx, configOf(account), refund);
+  },
+  downloadBill(ctx: ChannelContext, account: ChannelAccount, bill_date: string): AsyncIterable<BillRow> {
+    return downloadTradeBill(ctx, configOf(account), bill_date);
+  },
 };

@@ -101,3 +101,58 @@ describe('wechat account config', () => {
     );
   });
 });
+
+describe('wechat account modes', () => {
+  const { wechatpay_public_key_id: _id, wechatpay_public_key_pem: _pem, ...certificates_only } = good;
+
+  it('defaults to a direct merchant with v3 payment codes', () => {
+    expect(parseWechatConfig(good)).toMatchObject({
+      mode: 'direct',
+      bar_protocol: 'v3',
+      v2_sign_type: 'HMAC-SHA256',
+    });
+    expect(parseWechatConfig(good).sub_mchid).toBeUndefined();
+  });
+
+  it('partner mode needs sub_mchid; sub_appid is optional; direct refuses sub ids', () => {
+    expect(errorOf({ ...good, mode: 'partner' })).toBe('wechat config: sub_mchid is missing');
+    expect(parseWechatConfig({ ...good, mode: 'partner', sub_mchid: '1900000301' })).toMatchObject({
+      mode: 'partner',
+      sub_mchid: '1900000301',
+    });
+    expect(
+      parseWechatConfig({ ...good, mode: 'partner', sub_mchid: '1900000301', sub_appid: 'wxsub1' }).sub_appid,
+    ).toBe('wxsub1');
+    expect(errorOf({ ...good, mode: 'partner', sub_mchid: 'x1' })).toBe(
+      'wechat config: sub_mchid must be digits',
+    );
+    expect(errorOf({ ...good, mode: 'partner', sub_mchid: good.mchid! })).toBe(
+      'wechat config: sub_mchid must differ from mchid',
+    );
+    expect(errorOf({ ...good, sub_mchid: '1900000301' })).toBe(
+      'wechat config: sub_mchid and sub_appid are for mode partner only',
+    );
+    expect(errorOf({ ...good, mode: 'agent' })).toBe('wechat config: mode must be one of direct, partner');
+  });
+
+  it('without a public key the account uses platform certificates; half a key pair is refused', () => {
+    expect(errorOf(certificates_only)).toBe('accepted');
+    expect(parseWechatConfig(certificates_only).wechatpay_public_key_id).toBeUndefined();
+  });
+
+  it('v2 payment codes need the APIv2 key; its sign type is MD5 or HMAC-SHA256', () => {
+    expect(errorOf({ ...good, bar_protocol: 'v2' })).toBe(
+      'wechat config: api_v2_key is missing (bar_protocol v2 needs it)',
+    );
+    const v2 = { ...good, bar_protocol: 'v2', api_v2_key: 'k'.repeat(32), v2_sign_type: 'MD5' };
+    expect(parseWechatConfig(v2)).toMatchObject({ bar_protocol: 'v2', v2_sign_type: 'MD5' });
+    const short = errorOf({ ...v2, api_v2_key: 'secretshort' });
+    expect(short).toBe('wechat config: api_v2_key must be exactly 32 printable ASCII characters');
+    expect(errorOf({ ...v2, v2_sign_type: 'SHA1' })).toBe(
+      'wechat config: v2_sign_type must be one of MD5, HMAC-SHA256',
+    );
+    expect(errorOf({ ...good, merchant_cert_pem: 'nope' })).toBe(
+      'wechat config: merchant_cert_pem must be a PEM certificate',
+    );
+  });
+});

@@ -1,7 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Random } from '../../domain/random.ts';
 import { alphanumericNonce } from '../../domain/random.ts';
@@ -155,4 +157,34 @@ export function headerRecord(headers: http.IncomingHttpHeaders): Record<string, 
     else if (Array.isArray(value)) out[name] = value.join(', ');
   }
   return out;
+}
+
+/** A fixed RSA-2048 test key (vector W2's) used as a simulator's platform key: no keygen per file. */
+export function fixedPlatformKeyFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wxsim-'));
+  const file = join(dir, 'platform-key.pem');
+  writeFileSync(file, readVectorText('keys/wechatpay-go-test-private-key.pem'), { mode: 0o600 });
+  return file;
+}
+
+/** A service-provider account (mode partner) for one sub-merchant. */
+export function partnerAccountFor(
+  sp: TestMerchant,
+  platform: PlatformInfo,
+  sub: { sub_mchid: string; sub_appid?: string },
+  overrides: Record<string, string> = {},
+): ChannelAccount {
+  const account = accountFor(sp, platform, {
+    mode: 'partner',
+    sub_mchid: sub.sub_mchid,
+    ...(sub.sub_appid !== undefined ? { sub_appid: sub.sub_appid } : {}),
+    ...overrides,
+  });
+  return { ...account, id: 'ca_partner' };
+}
+
+/** Drops the public key settings: the account then uses platform certificates only. */
+export function certificateOnly(account: ChannelAccount): ChannelAccount {
+  const { wechatpay_public_key_id: _id, wechatpay_public_key_pem: _pem, ...rest } = account.config;
+  return { ...account, config: rest };
 }

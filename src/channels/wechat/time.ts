@@ -48,3 +48,36 @@ export function parseRfc3339(text: string): number | null {
   if (new Date(local_ms).getUTCDate() !== day) return null;
   return local_ms + fraction_ms - offset_ms;
 }
+
+// APIv2 and the bills write Beijing wall-clock times without an offset.
+
+/** `yyyyMMddHHmmss` (APIv2 time_end) in Beijing time. */
+export function toBeijingCompact(at_ms: number): string {
+  return toRfc3339Beijing(at_ms).slice(0, 19).replace(/[-T:]/g, '');
+}
+
+/** `YYYY-MM-DD HH:mm:ss` (trade bill 交易时间) in Beijing time. */
+export function toBeijingDateTime(at_ms: number): string {
+  return toRfc3339Beijing(at_ms).slice(0, 19).replace('T', ' ');
+}
+
+/** `YYYY-MM-DD`, the Beijing calendar day (bill_date). */
+export function beijingDate(at_ms: number): string {
+  return toRfc3339Beijing(at_ms).slice(0, 10);
+}
+
+const COMPACT = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/;
+const SPACED = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+
+function beijingWallClock(m: RegExpExecArray | null): number | null {
+  if (!m) return null;
+  return parseRfc3339(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}+08:00`);
+}
+
+export function parseBeijingCompact(text: string): number | null {
+  return beijingWallClock(COMPACT.exec(text));
+}
+
+export function parseBeijingDateTime(text: string): number | null {
+  return beijingWallClock(SPACED.exec(text));
+}

@@ -20,7 +20,14 @@ export const HEADER_SIGNATURE_TYPE = 'wechatpay-signature-type';
 export interface PlatformKey {
   /** The serial or public-key id WeChat writes in Wechatpay-Serial. */
   id: string;
+  /** A PEM public key or certificate. */
   public_key_pem: string;
+}
+
+/** The key named by a Wechatpay-Serial among those held; serials compare without regard to case. */
+export function keyForSerial(keys: readonly PlatformKey[], serial: string): PlatformKey | undefined {
+  const wanted = serial.toUpperCase();
+  return keys.find((key) => key.id.toUpperCase() === wanted);
 }
 
 export type SignatureFailure =
@@ -46,7 +53,7 @@ export function singleHeader(headers: HeaderBag, name: string): string | undefin
 export function verifyWechatpaySignature(
   headers: HeaderBag,
   body: string,
-  key: PlatformKey,
+  key: PlatformKey | readonly PlatformKey[],
   now_s: number,
 ): SignatureCheck {
   const timestamp = singleHeader(headers, HEADER_TIMESTAMP);
@@ -72,7 +79,8 @@ export function verifyWechatpaySignature(
     };
   }
   // Serials are hex in some samples upper case and in others lower case.
-  if (serial!.toUpperCase() !== key.id.toUpperCase()) {
+  const chosen = keyForSerial(Array.isArray(key) ? key : [key as PlatformKey], serial!);
+  if (!chosen) {
     return {
       ok: false,
       reason: 'unknown_serial',
@@ -91,7 +99,7 @@ export function verifyWechatpaySignature(
   if (signature!.startsWith(SIGNTEST_PREFIX)) {
     return { ok: false, reason: 'signtest_probe', detail: 'signature probe (WECHATPAY/SIGNTEST/) refused' };
   }
-  if (!verifySha256Rsa(responseMessage(timestamp!, nonce!, body), signature!, key.public_key_pem)) {
+  if (!verifySha256Rsa(responseMessage(timestamp!, nonce!, body), signature!, chosen.public_key_pem)) {
     return { ok: false, reason: 'bad_signature', detail: 'Wechatpay-Signature does not verify' };
   }
   return { ok: true };

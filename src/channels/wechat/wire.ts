@@ -1,4 +1,5 @@
 import type { ChannelTradeStatus } from '../../domain/payment-state.ts';
+import type { ChannelRefundStatus } from '../types.ts';
 
 /**
  * WeChat Pay APIv3 wire shapes (protocols.md §1.6–§1.8) and the one conversion of WeChat's trade
@@ -35,10 +36,14 @@ export interface CloseRequest {
   mchid: string;
 }
 
-/** The query result and the plaintext of a TRANSACTION.* notification. */
+/** The query result and the plaintext of a TRANSACTION.* notification (direct or partner ids). */
 export interface Transaction {
-  appid: string;
-  mchid: string;
+  appid?: string;
+  mchid?: string;
+  sp_appid?: string;
+  sp_mchid?: string;
+  sub_appid?: string;
+  sub_mchid?: string;
   out_trade_no: string;
   trade_state: string;
   transaction_id?: string;
@@ -47,7 +52,7 @@ export interface Transaction {
   bank_type?: string;
   attach?: string;
   success_time?: string;
-  payer?: { openid?: string };
+  payer?: { openid?: string; sp_openid?: string; sub_openid?: string };
   amount?: Partial<Amount>;
 }
 
@@ -150,6 +155,12 @@ export function readErrorBody(value: unknown): ErrorBody | null {
 }
 
 const TRANSACTION_OPTIONAL_STRINGS = [
+  'appid',
+  'mchid',
+  'sp_appid',
+  'sp_mchid',
+  'sub_appid',
+  'sub_mchid',
   'transaction_id',
   'trade_type',
   'trade_state_desc',
@@ -160,20 +171,27 @@ const TRANSACTION_OPTIONAL_STRINGS = [
 
 export function readTransaction(value: unknown): Transaction | null {
   if (!isRecord(value)) return null;
-  const { appid, mchid, out_trade_no, trade_state } = value;
-  if (typeof appid !== 'string' || typeof mchid !== 'string') return null;
+  const { out_trade_no, trade_state } = value;
   if (typeof out_trade_no !== 'string' || typeof trade_state !== 'string') return null;
-  const tx: Transaction = { appid, mchid, out_trade_no, trade_state };
+  const tx: Transaction = { out_trade_no, trade_state };
   for (const name of TRANSACTION_OPTIONAL_STRINGS) {
     const text = optionalString(value, name);
     if (text === null) return null;
     if (text !== undefined) tx[name] = text;
   }
+  // Direct transactions carry appid + mchid, partner ones sp_mchid + sub_mchid.
+  const direct = tx.appid !== undefined && tx.mchid !== undefined;
+  const partner = tx.sp_mchid !== undefined && tx.sub_mchid !== undefined;
+  if (!direct && !partner) return null;
   if (value.payer !== undefined) {
     if (!isRecord(value.payer)) return null;
-    const openid = optionalString(value.payer, 'openid');
-    if (openid === null) return null;
-    tx.payer = openid === undefined ? {} : { openid };
+    const payer: NonNullable<Transaction['payer']> = {};
+    for (const name of ['openid', 'sp_openid', 'sub_openid'] as const) {
+      const id = optionalString(value.payer, name);
+      if (id === null) return null;
+      if (id !== undefined) payer[name] = id;
+    }
+    tx.payer = payer;
   }
   if (value.amount !== undefined) {
     if (!isRecord(value.amount)) return null;
@@ -230,4 +248,75 @@ export function readNotificationEnvelope(value: unknown): NotificationEnvelope |
       ...(original_type !== undefined ? { original_type } : {}),
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refunds (protocols.md §1.6, §1.7)
+
+export const EVENT_REFUND_PREFIX = 'REFUND.';
+
+/** The refund resource of POST /v3/refund/domestic/refunds, GET …/{out_refund_no}, and REFUND.* plaintext. */
+export interface Refund {
+  out_refund_no: string;
+  refund_id?: string;
+  out_trade_no?: string;
+  transaction_id?: string;
+  /** `status` in API replies, `refund_status` in notifications. */
+  status: string;
+  success_time?: string;
+  mchid?: string;
+  sp_mchid?: string;
+  sub_mchid?: string;
+  amount?: { refund?: number; total?: number; payer_refund?: number; payer_total?: number };
+}
+
+export type WechatRefundStatus = 'SUCCESS' | 'CLOSED' | 'PROCESSING' | 'ABNORMAL';
+
+/** Every refund status WeChat documents, each mapped once. */
+export const REFUND_STATUS_MAP = {
+  SUCCESS: 'SUCCESS',
+  CLOSED: 'CLOSED',
+  PROCESSING: 'PROCESSING',
+  ABNORMAL: 'ABNORMAL',
+} as const satisfies Record<WechatRefundStatus, ChannelRefundStatus>;
+
+export function refundStatusOf(status: string): ChannelRefundStatus {
+  return Object.hasOwn(REFUND_STATUS_MAP, status)
+    ? REFUND_STATUS_MAP[status as WechatRefundStatus]
+    : 'UNKNOWN';
+}
+
+const REFUND_OPTIONAL_STRINGS = [
+  'refund_id',
+  'out_trade_no',
+  'transaction_id',
+  'success_time',
+  'mchid',
+  'sp_mchid',
+  'sub_mchid',
+] as const;
+
+export function readRefund(value: unknown): Refund | null {
+  if (!isRecord(value)) return null;
+  const { out_refund_no } = value;
+  const status = value.status ?? value.refund_status;
+  if (typeof out_refund_no !== 'string' || out_refund_no === '' || typeof status !== 'string') return null;
+  const refund: Refund = { out_refund_no, status };
+  for (const name of REFUND_OPTIONAL_STRINGS) {
+    const text = optionalString(value, name);
+    if (text === null) return null;
+    if (text !== undefined) refund[name] = text;
+  }
+  if (value.amount !== undefined) {
+    if (!isRecord(value.amount)) return null;
+    const amount: NonNullable<Refund['amount']> = {};
+    for (const name of ['refund', 'total', 'payer_refund', 'payer_total'] as const) {
+      const n = value.amount[name];
+      if (n === undefined) continue;
+      if (!isAmountNumber(n)) return null;
+      amount[name] = n;
+    }
+    refund.amount = amount;
+  }
+  return refund;
 }

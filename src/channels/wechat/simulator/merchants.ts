@@ -13,7 +13,28 @@ export interface SimMerchant {
   merchant_serial_no: string;
   merchant_public_key_pem: string;
   apiv3_key: string;
+  /** The APIv2 key: present, the merchant may use the XML micropay and reverse. */
+  api_v2_key?: string;
+  /**
+   * Which key WeChat signs this merchant's replies and notifications with: the public key
+   * (`PUB_KEY_ID_…`, no platform certificate: /v3/certificates answers 404), the newest platform
+   * certificate, or — while migrating — the public key, with certificates still downloadable.
+   */
+  key_mode: SimKeyMode;
+  /** A service provider's sub-merchants; empty for a direct merchant. */
+  sub_merchants: SimSubMerchant[];
 }
+
+export type SimKeyMode = 'public_key' | 'certificate' | 'migrating';
+export const SIM_KEY_MODES: readonly SimKeyMode[] = ['public_key', 'certificate', 'migrating'];
+
+export interface SimSubMerchant {
+  sub_mchid: string;
+  /** The sub-merchant's own appid, when it has one (payers are then sub_openid). */
+  sub_appid?: string;
+}
+
+const SUB_MERCHANTS_MAX = 100;
 
 export const MERCHANTS_MAX = 1000;
 
@@ -40,13 +61,42 @@ export function checkSimMerchant(value: unknown): SimMerchant {
   } catch {
     throw new Error('merchant.merchant_public_key_pem is not a PEM public key or certificate');
   }
+  const api_v2_key = value.api_v2_key;
+  if (api_v2_key !== undefined && (typeof api_v2_key !== 'string' || !/^[\x21-\x7e]{32}$/.test(api_v2_key)))
+    throw new Error('merchant.api_v2_key must be 32 printable ASCII characters');
+  const key_mode = value.key_mode ?? 'public_key';
+  if (!SIM_KEY_MODES.includes(key_mode as SimKeyMode))
+    throw new Error(`merchant.key_mode must be one of ${SIM_KEY_MODES.join(', ')}`);
   return {
     mchid: m.mchid,
     appid: m.appid,
     merchant_serial_no: m.merchant_serial_no,
     merchant_public_key_pem: m.merchant_public_key_pem,
     apiv3_key: m.apiv3_key,
+    ...(api_v2_key !== undefined ? { api_v2_key: api_v2_key as string } : {}),
+    key_mode: key_mode as SimKeyMode,
+    sub_merchants: checkSubMerchants(value.sub_merchants, m.mchid),
   };
+}
+
+function checkSubMerchants(value: unknown, mchid: string): SimSubMerchant[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > SUB_MERCHANTS_MAX)
+    throw new Error(`merchant.sub_merchants must be a list of at most ${SUB_MERCHANTS_MAX}`);
+  return value.map((item: unknown) => {
+    if (!isRecord(item) || typeof item.sub_mchid !== 'string' || !/^\d{1,32}$/.test(item.sub_mchid))
+      throw new Error('merchant.sub_merchants[].sub_mchid must be digits');
+    if (item.sub_mchid === mchid) throw new Error('a sub-merchant cannot be the service provider itself');
+    if (
+      item.sub_appid !== undefined &&
+      (typeof item.sub_appid !== 'string' || !/^[A-Za-z0-9_]{1,32}$/.test(item.sub_appid))
+    )
+      throw new Error('merchant.sub_merchants[].sub_appid must be 1 to 32 letters, digits or _');
+    return {
+      sub_mchid: item.sub_mchid,
+      ...(typeof item.sub_appid === 'string' ? { sub_appid: item.sub_appid } : {}),
+    };
+  });
 }
 
 export class MerchantBook {
@@ -64,5 +114,13 @@ export class MerchantBook {
 
   get(mchid: string): SimMerchant | undefined {
     return this.merchants.get(mchid);
+  }
+
+  /** Switches which key WeChat signs with for this merchant (a migration step); false if unknown. */
+  setKeyMode(mchid: string, key_mode: SimKeyMode): boolean {
+    const merchant = this.merchants.get(mchid);
+    if (!merchant) return false;
+    merchant.key_mode = key_mode;
+    return true;
   }
 }

@@ -122,7 +122,14 @@ describe('notification retries (ManualClock)', () => {
       expect(capture.requests[i]!.headers['wechatpay-timestamp']).toBe(String(Math.floor(due / 1000)));
     }
     expect(sim.order(id)!.notifications).toEqual([
-      { id: expect.any(String), state: 'given_up', attempts: 16, next_at_ms: null, last_result: 'HTTP 500' },
+      {
+        id: expect.any(String),
+        event_type: 'TRANSACTION.SUCCESS',
+        state: 'given_up',
+        attempts: 16,
+        next_at_ms: null,
+        last_result: 'HTTP 500',
+      },
     ]);
     // The same envelope every time, and each one verifies at the time it was sent.
     const bodies = new Set(capture.requests.map((r) => r.body));

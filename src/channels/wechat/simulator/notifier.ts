@@ -6,12 +6,13 @@ import { toRfc3339Beijing } from '../time.ts';
 import { EVENT_TRANSACTION_SUCCESS, NOTIFICATION_ALGORITHM, type NotificationEnvelope } from '../wire.ts';
 import type { SimMerchant } from './merchants.ts';
 import { type SimOrder, transactionOf } from './orders.ts';
-import type { PlatformSigner } from './signer.ts';
+import { refundNoticeOf, type SimRefund } from './refunds.ts';
+import type { PlatformSigner, SigningKey } from './signer.ts';
 
 /**
  * The simulated WeChat Pay's notification sender (protocols.md §1.6, §6): one TRANSACTION.SUCCESS
- * per paid order, its resource sealed with the merchant's APIv3 key, POSTed to the order's
- * notify_url. A 200 or 204 ends it; anything else (other status, timeout, refused connection) is
+ * per paid order and one REFUND.* per settled refund, the resource sealed with the merchant's
+ * APIv3 key, POSTed to the notify_url. A 200 or 204 ends it; anything else (other status, timeout, refused connection) is
  * retried on WeChat's schedule, after which WeChat gives up and the merchant must query.
  *
  * Time only moves through the injected clock: `deliverDue()` sends what is due at `clock.now_ms()`,
@@ -48,7 +49,26 @@ const DELIVERY_PARALLEL_MAX = 16;
 /** The merchant's reply body is ignored; it is read only up to this size. */
 const REPLY_BODY_LIMIT_BYTES = 64 * 1024;
 
-export type NotificationState = 'pending' | 'delivered' | 'given_up';
+/**
+ * `dropped` and `withheld` are faults: a dropped notification is never sent; a withheld one waits
+ * for the control API to release it.
+ */
+export type NotificationState = 'pending' | 'delivered' | 'given_up' | 'dropped' | 'withheld';
+
+/** What the fault plan says about one notification (see simulator-kit/faults.ts). */
+export interface NotifyPlan {
+  drop?: boolean;
+  /** Send this many identical notifications (same id, same body). */
+  copies?: number;
+  /** First attempt this late (injected clock). */
+  delay_ms?: number;
+  withhold?: boolean;
+  /** Held this long, then sent with the others held, newest first. */
+  reorder_ms?: number;
+}
+
+const COPIES_MAX = 100;
+const REORDER_HOLD_MS_DEFAULT = 1_000;
 
 export interface AttemptRecord {
   at_ms: number;
@@ -58,7 +78,16 @@ export interface AttemptRecord {
 
 export interface SimNotification {
   id: string;
+  /** Our key in the queue: copies of one notification share `id`. */
+  key: string;
+  /** Order of creation, for reordering. */
+  seq: number;
+  /** Whose signing key signs it. */
+  mchid: string;
+  event_type: string;
   out_trade_no: string;
+  out_refund_no?: string;
+  reorder: boolean;
   notify_url: string;
   /** The envelope JSON, identical on every attempt (only the signature headers are fresh). */
   body: string;
@@ -88,55 +117,115 @@ export class Notifier {
   private readonly notifications = new Map<string, SimNotification>();
   private readonly in_flight = new Set<string>();
 
+  private seq = 0;
+
   constructor(
     private readonly clock: Clock,
     private readonly random: Random,
     private readonly signer: PlatformSigner,
+    private readonly keyFor: (mchid: string) => Promise<SigningKey>,
   ) {}
 
   /** Whether one more notification fits (after dropping finished ones if needed). */
   hasRoom(): boolean {
     if (this.notifications.size < NOTIFICATIONS_MAX) return true;
-    for (const n of this.notifications.values()) if (n.state !== 'pending') return true;
+    for (const n of this.notifications.values()) {
+      if (n.state === 'delivered' || n.state === 'given_up' || n.state === 'dropped') return true;
+    }
     return false;
   }
 
-  /** Queues the TRANSACTION.SUCCESS notification of a paid order, due now. */
-  enqueuePaid(order: SimOrder, merchant: SimMerchant): SimNotification {
-    this.makeRoom();
+  /** Queues the TRANSACTION.SUCCESS notification of a paid order, due now unless a fault says otherwise. */
+  enqueuePaid(order: SimOrder, merchant: SimMerchant, plan: NotifyPlan = {}): SimNotification[] {
+    return this.enqueue(
+      { event_type: EVENT_TRANSACTION_SUCCESS, summary: '支付成功', original_type: 'transaction' },
+      JSON.stringify(transactionOf(order)),
+      { out_trade_no: order.out_trade_no, notify_url: order.notify_url, mchid: order.mchid },
+      merchant,
+      plan,
+    );
+  }
+
+  /** Queues the REFUND.SUCCESS / ABNORMAL / CLOSED notification of a settled refund. */
+  enqueueRefund(refund: SimRefund, merchant: SimMerchant, plan: NotifyPlan = {}): SimNotification[] {
+    if (refund.notify_url === undefined) return [];
+    const summary =
+      refund.status === 'SUCCESS' ? '退款成功' : refund.status === 'CLOSED' ? '退款关闭' : '退款异常';
+    return this.enqueue(
+      { event_type: `REFUND.${refund.status}`, summary, original_type: 'refund' },
+      JSON.stringify(refundNoticeOf(refund)),
+      {
+        out_trade_no: refund.out_trade_no,
+        out_refund_no: refund.out_refund_no,
+        notify_url: refund.notify_url,
+        mchid: refund.mchid,
+      },
+      merchant,
+      plan,
+    );
+  }
+
+  private enqueue(
+    event: { event_type: string; summary: string; original_type: string },
+    plaintext: string,
+    target: { out_trade_no: string; out_refund_no?: string; notify_url: string; mchid: string },
+    merchant: SimMerchant,
+    plan: NotifyPlan,
+  ): SimNotification[] {
     const now_ms = this.clock.now_ms();
-    const associated_data = 'transaction';
+    const associated_data = event.original_type;
     const nonce = alphanumericNonce(this.random, 12);
     const envelope: NotificationEnvelope = {
       id: uuidFrom(this.random),
       create_time: toRfc3339Beijing(now_ms),
       resource_type: 'encrypt-resource',
-      event_type: EVENT_TRANSACTION_SUCCESS,
-      summary: '支付成功',
+      event_type: event.event_type,
+      summary: event.summary,
       resource: {
-        original_type: 'transaction',
+        original_type: event.original_type,
         algorithm: NOTIFICATION_ALGORITHM,
-        ciphertext: aeadEncrypt(
-          JSON.stringify(transactionOf(order)),
-          merchant.apiv3_key,
-          nonce,
-          associated_data,
-        ),
+        ciphertext: aeadEncrypt(plaintext, merchant.apiv3_key, nonce, associated_data),
         associated_data,
         nonce,
       },
     };
-    const notification: SimNotification = {
-      id: envelope.id,
-      out_trade_no: order.out_trade_no,
-      notify_url: order.notify_url,
-      body: JSON.stringify(envelope),
-      state: 'pending',
-      attempts: [],
-      next_at_ms: now_ms,
-    };
-    this.notifications.set(notification.id, notification);
-    return notification;
+    const copies = Math.min(Math.max(plan.copies ?? 1, 1), COPIES_MAX);
+    const state: NotificationState = plan.drop ? 'dropped' : plan.withhold ? 'withheld' : 'pending';
+    const hold_ms = plan.reorder_ms !== undefined ? plan.reorder_ms || REORDER_HOLD_MS_DEFAULT : 0;
+    const created: SimNotification[] = [];
+    for (let copy = 0; copy < copies; copy++) {
+      this.makeRoom();
+      const notification: SimNotification = {
+        id: envelope.id,
+        key: `${envelope.id}#${copy}`,
+        seq: this.seq++,
+        mchid: target.mchid,
+        event_type: event.event_type,
+        out_trade_no: target.out_trade_no,
+        ...(target.out_refund_no !== undefined ? { out_refund_no: target.out_refund_no } : {}),
+        reorder: plan.reorder_ms !== undefined,
+        notify_url: target.notify_url,
+        body: JSON.stringify(envelope),
+        state,
+        attempts: [],
+        next_at_ms: state === 'pending' ? now_ms + (plan.delay_ms ?? 0) + hold_ms : null,
+      };
+      this.notifications.set(notification.key, notification);
+      created.push(notification);
+    }
+    return created;
+  }
+
+  /** Releases withheld notifications (of one order, or all); they are due now. Returns how many. */
+  release(out_trade_no?: string): number {
+    let released = 0;
+    for (const n of this.notifications.values()) {
+      if (n.state !== 'withheld' || (out_trade_no !== undefined && n.out_trade_no !== out_trade_no)) continue;
+      n.state = 'pending';
+      n.next_at_ms = this.clock.now_ms();
+      released++;
+    }
+    return released;
   }
 
   forOrder(out_trade_no: string): SimNotification[] {
@@ -155,14 +244,22 @@ export class Notifier {
         n.state === 'pending' &&
         n.next_at_ms !== null &&
         n.next_at_ms <= now_ms &&
-        !this.in_flight.has(n.id)
+        !this.in_flight.has(n.key)
       ) {
         due.push(n);
       }
     }
     const report: DeliveryReport = { attempted: 0, delivered: 0, failed: 0, given_up: 0 };
-    for (let i = 0; i < due.length; i += DELIVERY_PARALLEL_MAX) {
-      const slice = due.slice(i, i + DELIVERY_PARALLEL_MAX);
+    // Reordered ones go one at a time, newest first, after the rest: the receiver sees them reversed.
+    const in_order = due.filter((n) => !n.reorder);
+    const reordered = due.filter((n) => n.reorder).sort((a, b) => b.seq - a.seq);
+    const rounds = [
+      ...Array.from({ length: Math.ceil(in_order.length / DELIVERY_PARALLEL_MAX) }, (_, i) =>
+        in_order.slice(i * DELIVERY_PARALLEL_MAX, (i + 1) * DELIVERY_PARALLEL_MAX),
+      ),
+      ...reordered.map((n) => [n]),
+    ];
+    for (const slice of rounds) {
       const outcomes = await Promise.all(slice.map((n) => this.attempt(n)));
       for (const state of outcomes) {
         report.attempted++;
@@ -175,13 +272,13 @@ export class Notifier {
   }
 
   private async attempt(n: SimNotification): Promise<NotificationState> {
-    this.in_flight.add(n.id);
+    this.in_flight.add(n.key);
     const started_ms = this.clock.now_ms();
     let result: string;
     let acknowledged = false;
     try {
       // Signed afresh each time: a retry hours later must still pass the 300-second check.
-      const headers = await this.signer.headersFor(n.body);
+      const headers = await this.signer.headersFor(n.body, await this.keyFor(n.mchid));
       const response = await httpRequest({
         method: 'POST',
         url: n.notify_url,
@@ -195,7 +292,7 @@ export class Notifier {
     } catch (error) {
       result = error instanceof HttpClientError ? error.kind : 'error';
     } finally {
-      this.in_flight.delete(n.id);
+      this.in_flight.delete(n.key);
     }
     n.attempts.push({ at_ms: started_ms, result });
     if (acknowledged) {
@@ -212,9 +309,9 @@ export class Notifier {
 
   private makeRoom(): void {
     if (this.notifications.size < NOTIFICATIONS_MAX) return;
-    for (const [id, n] of this.notifications) {
-      if (n.state !== 'pending') {
-        this.notifications.delete(id);
+    for (const [key, n] of this.notifications) {
+      if (n.state === 'delivered' || n.state === 'given_up' || n.state === 'dropped') {
+        this.notifications.delete(key);
         return;
       }
     }

@@ -5,27 +5,55 @@ import type { Transaction } from '../wire.ts';
  * across the whole simulator, not per merchant (a second merchant reusing one gets
  * OUT_TRADE_NO_USED). Paymux's out_trade_no is its payment id, globally unique anyway.
  */
-export type SimTradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED';
+export type SimTradeState =
+  | 'NOTPAY'
+  | 'SUCCESS'
+  | 'CLOSED'
+  | 'USERPAYING'
+  | 'REVOKED'
+  | 'PAYERROR'
+  | 'REFUND';
+export type SimTradeType = 'NATIVE' | 'JSAPI' | 'APP' | 'MWEB' | 'MICROPAY';
 
-export interface SimOrder {
+/** Ids of the merchant an order belongs to: direct (mchid, appid) or partner (sp + sub). */
+export interface SimOrderIds {
+  /** Direct mchid, or the service provider's sp_mchid. */
   mchid: string;
+  /** Direct appid, or sp_appid. */
   appid: string;
+  sub_mchid?: string;
+  sub_appid?: string;
+}
+
+export interface SimOrder extends SimOrderIds {
+  trade_type: SimTradeType;
   out_trade_no: string;
   description: string;
   amount_total: number;
+  /** Empty for payment codes: they answer at once and notify nobody. */
   notify_url: string;
   time_expire?: string;
   expire_at_ms?: number;
   attach?: string;
   payer_client_ip?: string;
-  /** Canonical JSON of the prepay request: a repeat with the same fingerprint is the same order. */
+  /** Canonical JSON of the request: a repeat with the same fingerprint is the same order. */
   fingerprint: string;
+  /** NATIVE only; empty otherwise. */
   code_url: string;
+  prepay_id?: string;
+  h5_url?: string;
+  /** JSAPI: the payer as the request named it ({openid} | {sp_openid} | {sub_openid}). */
+  payer?: Record<string, string>;
+  /** USERPAYING: when and how the payer's confirmation ends (injected clock). */
+  user_paying?: { resolve_at_ms: number; resolves_to: 'success' | 'failure' };
   created_at_ms: number;
   trade_state: SimTradeState;
   transaction_id?: string;
   success_time?: string;
+  success_at_ms?: number;
   openid?: string;
+  /** Sum of refunds not closed or abnormal (processing and succeeded). */
+  refunded_fen: number;
 }
 
 export const ORDERS_MAX = 100_000;
@@ -34,7 +62,16 @@ const TRADE_STATE_DESC: Readonly<Record<SimTradeState, string>> = {
   NOTPAY: '订单未支付',
   SUCCESS: '支付成功',
   CLOSED: '订单已关闭',
+  USERPAYING: '需要用户输入支付密码',
+  REVOKED: '已撤销',
+  PAYERROR: '支付失败',
+  REFUND: '转入退款',
 };
+
+/** Whether money was taken (and so the order can be refunded, or reversed by refunding). */
+export function isPaid(order: SimOrder): boolean {
+  return order.trade_state === 'SUCCESS' || order.trade_state === 'REFUND';
+}
 
 export class OrderBook {
   private readonly orders = new Map<string, SimOrder>();
@@ -59,29 +96,57 @@ export class OrderBook {
     this.orders.set(order.out_trade_no, order);
   }
 
-  markPaid(order: SimOrder, transaction_id: string, success_time: string, openid: string): void {
+  /** Every order, oldest first (bills read them). */
+  all(): IterableIterator<SimOrder> {
+    return this.orders.values();
+  }
+
+  markPaid(
+    order: SimOrder,
+    transaction_id: string,
+    success_at_ms: number,
+    success_time: string,
+    openid: string,
+  ): void {
     order.trade_state = 'SUCCESS';
     order.transaction_id = transaction_id;
     order.success_time = success_time;
-    order.openid = openid;
+    order.success_at_ms = success_at_ms;
+    order.openid = order.payer?.openid ?? order.payer?.sub_openid ?? order.payer?.sp_openid ?? openid;
+    delete order.user_paying;
     this.by_transaction_id.set(transaction_id, order.out_trade_no);
   }
 }
 
+function payerOf(order: SimOrder): Record<string, string> {
+  if (order.sub_mchid === undefined) return { openid: order.openid! };
+  return order.sub_appid !== undefined && order.payer?.sp_openid === undefined
+    ? { sub_openid: order.openid! }
+    : { sp_openid: order.openid! };
+}
+
 /** The order as WeChat reports it: the query reply and the notification plaintext. */
 export function transactionOf(order: SimOrder): Transaction {
-  const paid = order.trade_state === 'SUCCESS';
+  const paid = isPaid(order) || (order.trade_state === 'REVOKED' && order.transaction_id !== undefined);
+  const ids =
+    order.sub_mchid === undefined
+      ? { appid: order.appid, mchid: order.mchid }
+      : {
+          sp_appid: order.appid,
+          sp_mchid: order.mchid,
+          ...(order.sub_appid !== undefined ? { sub_appid: order.sub_appid } : {}),
+          sub_mchid: order.sub_mchid,
+        };
   return {
-    appid: order.appid,
-    mchid: order.mchid,
+    ...ids,
     out_trade_no: order.out_trade_no,
     ...(paid ? { transaction_id: order.transaction_id } : {}),
-    trade_type: 'NATIVE',
+    trade_type: order.trade_type,
     trade_state: order.trade_state,
     trade_state_desc: TRADE_STATE_DESC[order.trade_state],
     ...(paid ? { bank_type: 'OTHERS' } : {}),
     ...(order.attach !== undefined ? { attach: order.attach } : {}),
-    ...(paid ? { success_time: order.success_time, payer: { openid: order.openid } } : {}),
+    ...(paid ? { success_time: order.success_time, payer: payerOf(order) } : {}),
     amount: paid
       ? { total: order.amount_total, payer_total: order.amount_total, currency: 'CNY', payer_currency: 'CNY' }
       : { total: order.amount_total, currency: 'CNY' },

@@ -395,6 +395,7 @@ describe('control endpoints', () => {
     expect(paid.json().notifications).toEqual([
       {
         id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+        event_type: 'TRANSACTION.SUCCESS',
         state: 'pending',
         attempts: 0,
         next_at_ms: clock.now_ms(),

@@ -1,17 +1,28 @@
+import { dirname } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Clock } from '../../../domain/clock.ts';
 import type { Random } from '../../../domain/random.ts';
+import type { FaultRule } from '../../simulator-kit/faults.ts';
+import { sendSigned } from './answers.ts';
 import { registerControlRoutes } from './control-routes.ts';
 import { type PayResult, SimCore, type SimOrderView } from './core.ts';
-import type { SimMerchant } from './merchants.ts';
+import type { SimKeyMode, SimSubMerchant } from './merchants.ts';
 import type { DeliveryReport } from './notifier.ts';
+import { PlatformCertAuthority, type SimPlatformCert } from './platform-certs.ts';
 import { loadOrCreatePlatformKey } from './platform-key.ts';
-import { registerV3Routes, sendSigned } from './v3-routes.ts';
+import { registerV2Routes } from './v2-routes.ts';
+import { registerBillRoutes } from './v3-bill-routes.ts';
+import { registerCertificateRoutes } from './v3-cert-routes.ts';
+import { registerRefundRoutes } from './v3-refund-routes.ts';
+import { registerV3Routes } from './v3-routes.ts';
 
 /**
- * A WeChat Pay APIv3 stand-in for tests, local development and demos: Native prepay, query (by
- * out_trade_no and by transaction_id), close, signed replies and encrypted, signed, retried
- * notifications — with a control API to register merchants and to make a payer pay.
+ * A WeChat Pay stand-in for tests, local development and demos, direct merchants and service
+ * providers alike: APIv3 prepay for Native, JSAPI, App and H5, code pay, query (by out_trade_no
+ * and by transaction_id), close, reverse, refunds and refund queries, platform certificates, trade
+ * bills; APIv2 micropay, order query and reverse in XML; signed replies and encrypted, signed,
+ * retried notifications of payments and refunds — with a control API to register merchants, to
+ * make a payer pay, to settle refunds, and to inject faults (simulator-kit/faults.ts).
  *
  * Time and randomness are injected. The notification queue moves only when
  * `deliverDueNotifications()` runs: tests call it under a ManualClock; `start()` runs it every
@@ -24,6 +35,20 @@ export interface WechatSimulatorOptions {
   platformKeyFile?: string;
   /** Fastify request logging to stderr; off by default. */
   logger?: boolean;
+  /** How a latency fault waits; real time by default (the client's deadline is real time too). */
+  delay?: (ms: number) => Promise<void>;
+}
+
+/** What registerMerchant takes: the mode and sub-merchants default to a direct, public-key merchant. */
+export interface SimMerchantInput {
+  mchid: string;
+  appid: string;
+  merchant_serial_no: string;
+  merchant_public_key_pem: string;
+  apiv3_key: string;
+  api_v2_key?: string;
+  key_mode?: SimKeyMode;
+  sub_merchants?: SimSubMerchant[];
 }
 
 export interface WechatSimulator {
@@ -31,8 +56,13 @@ export interface WechatSimulator {
   /** `PUB_KEY_ID_…`: what merchants configure as wechatpay_public_key_id. */
   platformPublicKeyId: string;
   platformPublicKeyPem: string;
-  registerMerchant(merchant: SimMerchant): void;
+  registerMerchant(merchant: SimMerchantInput): void;
   pay(out_trade_no: string): PayResult;
+  /** Adds a fault rule (throws when it is malformed); clearFaults removes them all. */
+  addFault(rule: FaultRule): FaultRule;
+  clearFaults(): void;
+  /** Platform certificates issued so far (the first is issued on first use). */
+  platformCertificates(): Promise<readonly SimPlatformCert[]>;
   order(out_trade_no: string): SimOrderView | undefined;
   deliverDueNotifications(): Promise<DeliveryReport>;
   /** Starts the real-time delivery loop. */
@@ -50,10 +80,19 @@ const REQUEST_BODY_LIMIT_BYTES = 64 * 1024;
 
 export function createWechatSimulator(options: WechatSimulatorOptions): WechatSimulator {
   const key = loadOrCreatePlatformKey(options.platformKeyFile);
-  const core = new SimCore(options.clock, options.random, key);
+  const cert_dir = options.platformKeyFile === undefined ? undefined : dirname(options.platformKeyFile);
+  const core = new SimCore(
+    options.clock,
+    options.random,
+    key,
+    new PlatformCertAuthority(cert_dir, options.random),
+  );
+  if (options.delay) core.delay = options.delay;
   const app = Fastify({
     logger: options.logger ? { level: 'info', stream: process.stderr } : false,
     bodyLimit: REQUEST_BODY_LIMIT_BYTES,
+    // A timeout fault holds a connection open; closing the app must not wait for it.
+    forceCloseConnections: true,
   });
 
   // Signatures cover the body bytes exactly, so every body reaches the handlers as the raw string.
@@ -84,6 +123,10 @@ export function createWechatSimulator(options: WechatSimulatorOptions): WechatSi
   });
 
   registerV3Routes(app, core);
+  registerRefundRoutes(app, core);
+  registerBillRoutes(app, core);
+  registerCertificateRoutes(app, core);
+  registerV2Routes(app, core);
   registerControlRoutes(app, core);
 
   let timer: NodeJS.Timeout | null = null;
@@ -106,6 +149,12 @@ export function createWechatSimulator(options: WechatSimulatorOptions): WechatSi
       core.merchants.register(merchant);
     },
     pay: (out_trade_no) => core.pay(out_trade_no),
+    addFault: (rule) => core.faults.add(rule),
+    clearFaults: () => core.faults.clear(),
+    async platformCertificates() {
+      await core.certificates.current();
+      return core.certificates.list();
+    },
     order: (out_trade_no) => {
       const order = core.orders.get(out_trade_no);
       return order ? core.view(order) : undefined;

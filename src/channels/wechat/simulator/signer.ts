@@ -9,6 +9,12 @@ import type { PlatformKeyPair } from './platform-key.ts';
  * the real one does (protocols.md §1.3): Wechatpay-Timestamp/Nonce/Signature/Serial over
  * `TIMESTAMP\nNONCE\nBODY\n` with the platform private key, plus a Request-ID.
  */
+/** One key WeChat signs with: the public key (id `PUB_KEY_ID_…`) or a platform certificate (its serial). */
+export interface SigningKey {
+  id: string;
+  private_key_pem: string;
+}
+
 export class PlatformSigner {
   constructor(
     readonly key: PlatformKeyPair,
@@ -16,16 +22,21 @@ export class PlatformSigner {
     private readonly random: Random,
   ) {}
 
+  /** The public key: signs unless a merchant is in certificate mode. */
+  get publicKey(): SigningKey {
+    return { id: this.key.public_key_id, private_key_pem: this.key.private_key_pem };
+  }
+
   /** Headers for `body`, which must be sent byte for byte as given. */
-  async headersFor(body: string): Promise<Record<string, string>> {
+  async headersFor(body: string, with_key: SigningKey = this.publicKey): Promise<Record<string, string>> {
     const timestamp = String(unixSeconds(this.clock));
     const nonce = alphanumericNonce(this.random, 32);
-    const signature = await signSha256Rsa(responseMessage(timestamp, nonce, body), this.key.private_key_pem);
+    const signature = await signSha256Rsa(responseMessage(timestamp, nonce, body), with_key.private_key_pem);
     return {
       'wechatpay-timestamp': timestamp,
       'wechatpay-nonce': nonce,
       'wechatpay-signature': signature,
-      'wechatpay-serial': this.key.public_key_id,
+      'wechatpay-serial': with_key.id,
       'wechatpay-signature-type': AUTHORIZATION_SCHEME,
       'request-id': this.random.bytes(16).toString('hex').toUpperCase(),
     };

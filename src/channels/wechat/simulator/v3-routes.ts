@@ -1,172 +1,230 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { unixSeconds } from '../../../domain/clock.ts';
-import { parseRfc3339 } from '../time.ts';
-import { isRecord, parseJson } from '../wire.ts';
-import { authenticate } from './auth.ts';
+import type { FastifyInstance } from 'fastify';
+import { parseJson } from '../wire.ts';
+import {
+  type Answer,
+  error,
+  ORDER_NOT_EXIST,
+  outTradeNoInBody,
+  outTradeNoInPath,
+  paramError,
+  type RouteContext,
+  signedRoute,
+} from './answers.ts';
 import type { SimCore } from './core.ts';
-import type { SimMerchant } from './merchants.ts';
-import { canonicalJson, type SimOrder, transactionOf } from './orders.ts';
-import type { PlatformSigner } from './signer.ts';
-import { checkPrepayBody } from './validate.ts';
+import { canonicalJson, isPaid, type SimOrder, type SimTradeType, transactionOf } from './orders.ts';
+import { checkPayIds, namedIds, ownsOrder, queryOf } from './pay-ids.ts';
+import { checkPayBody } from './validate.ts';
 
 /**
- * The WeChat Pay APIv3 endpoints the simulator plays (protocols.md §1.7, §1.8). Each request is
- * authenticated first (401 SIGN_ERROR), then validated, then served; every reply, errors included,
- * is signed with the platform key, as the real service does.
+ * The WeChat Pay APIv3 payment endpoints the simulator plays (protocols.md §1.7, §1.8), direct
+ * (/v3/pay/transactions/…) and service provider (/v3/pay/partner/transactions/…): prepay for
+ * Native, JSAPI, App and H5, code pay, query by out_trade_no and transaction_id, close, reverse.
  */
+export { sendSigned } from './answers.ts';
 
-interface Answer {
-  status: number;
-  /** null: empty body (204). */
-  payload: object | null;
+const PREPAY_TYPES: ReadonlyArray<[string, SimTradeType]> = [
+  ['native', 'NATIVE'],
+  ['jsapi', 'JSAPI'],
+  ['app', 'APP'],
+  ['h5', 'MWEB'],
+];
+
+function credentialOf(order: SimOrder): object {
+  if (order.trade_type === 'NATIVE') return { code_url: order.code_url };
+  if (order.trade_type === 'MWEB') return { h5_url: order.h5_url };
+  return { prepay_id: order.prepay_id };
 }
 
-function error(status: number, code: string, message: string, detail?: object): Answer {
-  return { status, payload: { code, message, ...(detail ? { detail } : {}) } };
-}
-
-function paramError(field: string, issue: string, location: 'body' | 'query' = 'body'): Answer {
-  return error(400, 'PARAM_ERROR', '参数错误', { location, field, issue });
-}
-
-const ORDER_NOT_EXIST = error(404, 'ORDER_NOT_EXIST', '订单不存在');
-
-/** Serialises once, signs those exact bytes, sends them. */
-export async function sendSigned(
-  reply: FastifyReply,
-  signer: PlatformSigner,
-  answer: Answer,
-): Promise<FastifyReply> {
-  const body = answer.payload === null ? '' : JSON.stringify(answer.payload);
-  reply.code(answer.status).headers(await signer.headersFor(body));
-  if (body !== '') reply.type('application/json; charset=utf-8');
-  return reply.send(body);
-}
-
-type Handler = (merchant: SimMerchant, request: FastifyRequest, body: string) => Answer;
-
-function signedRoute(core: SimCore, handler: Handler) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    const body = typeof request.body === 'string' ? request.body : '';
-    const auth = authenticate(
-      {
-        authorization: request.headers.authorization,
-        method: request.method,
-        canonical_url: request.raw.url ?? request.url,
-        body,
-      },
-      core.merchants,
-      unixSeconds(core.clock),
-    );
-    if (!auth.ok)
-      return sendSigned(
-        reply,
-        core.signer,
-        error(401, 'SIGN_ERROR', '错误的签名，验签失败', { issue: auth.issue }),
-      );
-    return sendSigned(reply, core.signer, handler(auth.merchant, request, body));
-  };
-}
-
-function prepayNative(core: SimCore, merchant: SimMerchant, body: string): Answer {
-  const parsed = parseJson(body);
-  if (parsed === undefined) return paramError('body', 'is not JSON');
-  const checked = checkPrepayBody(parsed, core.clock.now_ms());
-  if (!checked.ok) return paramError(checked.field, checked.issue);
+function newOrder(
+  core: SimCore,
+  trade_type: SimTradeType,
+  checked: ReturnType<typeof checkPayBody>,
+  fingerprint: string,
+): SimOrder {
+  if (!checked.ok) throw new Error('unchecked request');
   const request = checked.value;
-  if (request.mchid !== merchant.mchid)
-    return paramError('mchid', 'differs from the mchid that signed the request');
-  if (request.appid !== merchant.appid) return error(400, 'APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配');
-  const fingerprint = canonicalJson(parsed);
-  if (fingerprint === null) return paramError('body', 'is nested too deeply');
-  const existing = core.orders.get(request.out_trade_no);
-  if (existing) {
-    // Same out_trade_no and same request: the same order, answered again (safe client retries).
-    if (existing.mchid !== merchant.mchid || existing.fingerprint !== fingerprint) {
-      return error(403, 'OUT_TRADE_NO_USED', '商户订单号重复');
-    }
-    if (existing.trade_state === 'SUCCESS') return error(403, 'ORDERPAID', '该订单已支付');
-    if (existing.trade_state === 'CLOSED') return error(400, 'ORDER_CLOSED', '订单已关闭');
-    return { status: 200, payload: { code_url: existing.code_url } };
-  }
-  if (!core.orders.hasRoom()) return error(500, 'SYSTEM_ERROR', '系统错误');
   const order: SimOrder = {
-    mchid: request.mchid,
-    appid: request.appid,
+    ...request.ids,
+    trade_type,
     out_trade_no: request.out_trade_no,
     description: request.description,
-    amount_total: request.amount.total,
+    amount_total: request.amount_total,
     notify_url: request.notify_url,
     fingerprint,
-    code_url: core.newCodeUrl(),
+    code_url: trade_type === 'NATIVE' ? core.newCodeUrl() : '',
     created_at_ms: core.clock.now_ms(),
     trade_state: 'NOTPAY',
+    refunded_fen: 0,
+    ...(request.time_expire !== undefined
+      ? { time_expire: request.time_expire, expire_at_ms: request.expire_at_ms! }
+      : {}),
     ...(request.attach !== undefined ? { attach: request.attach } : {}),
-    ...(request.scene_info ? { payer_client_ip: request.scene_info.payer_client_ip } : {}),
+    ...(request.payer_client_ip !== undefined ? { payer_client_ip: request.payer_client_ip } : {}),
+    ...(request.payer !== undefined ? { payer: request.payer } : {}),
   };
-  if (request.time_expire !== undefined) {
-    order.time_expire = request.time_expire;
-    // checkPrepayBody accepted it, so it parses.
-    order.expire_at_ms = parseRfc3339(request.time_expire)!;
+  if (trade_type === 'JSAPI' || trade_type === 'APP' || trade_type === 'MWEB')
+    order.prepay_id = core.newPrepayId();
+  if (trade_type === 'MWEB') {
+    const pkg = [...core.random.bytes(5)].map((b) => String(b % 10)).join('');
+    order.h5_url = `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=${order.prepay_id}&package=${pkg}`;
   }
-  core.orders.add(order);
-  return { status: 200, payload: { code_url: order.code_url } };
+  return order;
 }
 
-/** The `mchid` query parameter, which must name the merchant that signed. */
-function queryMchid(request: FastifyRequest, merchant: SimMerchant): Answer | null {
-  const query = request.query as Record<string, unknown>;
-  const mchid = query.mchid;
-  if (typeof mchid !== 'string' || mchid === '') return paramError('mchid', 'is required', 'query');
-  if (mchid !== merchant.mchid)
-    return paramError('mchid', 'differs from the mchid that signed the request', 'query');
-  return null;
+/** Shared by prepay and code pay: parse, check, and find or refuse a repeat. */
+function admit(
+  core: SimCore,
+  route: RouteContext,
+  trade_type: SimTradeType,
+  partner: boolean,
+):
+  | { kind: 'answer'; answer: Answer }
+  | { kind: 'existing'; order: SimOrder }
+  | { kind: 'new'; order: SimOrder } {
+  const parsed = parseJson(route.body);
+  if (parsed === undefined) return { kind: 'answer', answer: paramError('body', 'is not JSON') };
+  const checked = checkPayBody(parsed, core.clock.now_ms(), partner, trade_type);
+  if (!checked.ok) return { kind: 'answer', answer: paramError(checked.field, checked.issue) };
+  const refused = checkPayIds(route.merchant, checked.value.ids, partner);
+  if (refused) return { kind: 'answer', answer: refused };
+  const fingerprint = canonicalJson(parsed);
+  if (fingerprint === null) return { kind: 'answer', answer: paramError('body', 'is nested too deeply') };
+  const existing = core.orders.get(checked.value.out_trade_no);
+  if (existing) {
+    // Same out_trade_no and same request: the same order, answered again (safe client retries).
+    if (existing.mchid !== route.merchant.mchid || existing.fingerprint !== fingerprint)
+      return { kind: 'answer', answer: error(403, 'OUT_TRADE_NO_USED', '商户订单号重复') };
+    return { kind: 'existing', order: existing };
+  }
+  if (!core.orders.hasRoom()) return { kind: 'answer', answer: error(500, 'SYSTEM_ERROR', '系统错误') };
+  return { kind: 'new', order: newOrder(core, trade_type, checked, fingerprint) };
 }
 
-function answerOrder(order: SimOrder | undefined, merchant: SimMerchant): Answer {
-  if (!order || order.mchid !== merchant.mchid) return ORDER_NOT_EXIST;
+function prepay(core: SimCore, route: RouteContext, trade_type: SimTradeType, partner: boolean): Answer {
+  const admitted = admit(core, route, trade_type, partner);
+  if (admitted.kind === 'answer') return admitted.answer;
+  const order = admitted.order;
+  if (admitted.kind === 'existing') {
+    if (isPaid(order)) return error(403, 'ORDERPAID', '该订单已支付');
+    if (order.trade_state !== 'NOTPAY') return error(400, 'ORDER_CLOSED', '订单已关闭');
+  } else {
+    core.orders.add(order);
+  }
+  return { status: 200, payload: credentialOf(order) };
+}
+
+function codepay(core: SimCore, route: RouteContext, partner: boolean): Answer {
+  const admitted = admit(core, route, 'MICROPAY', partner);
+  if (admitted.kind === 'answer') return admitted.answer;
+  const order = admitted.order;
+  if (admitted.kind === 'new') {
+    core.orders.add(order);
+    const user_paying = route.faults.find((rule) => rule.kind === 'user_paying');
+    if (user_paying) core.startUserPaying(order, user_paying);
+    else core.payNow(order);
+  } else {
+    core.resolveOrder(order);
+  }
   return { status: 200, payload: transactionOf(order) };
 }
 
-function closeOrder(core: SimCore, merchant: SimMerchant, out_trade_no: string, body: string): Answer {
-  const parsed = parseJson(body);
-  if (!isRecord(parsed)) return paramError('body', 'is not a JSON object');
-  if (typeof parsed.mchid !== 'string' || parsed.mchid === '') return paramError('mchid', 'is required');
-  if (parsed.mchid !== merchant.mchid)
-    return paramError('mchid', 'differs from the mchid that signed the request');
+function query(
+  core: SimCore,
+  route: RouteContext,
+  partner: boolean,
+  find: (key: string) => SimOrder | undefined,
+  key: string,
+): Answer {
+  const named = namedIds(queryOf(route.request), route.merchant, partner, 'query');
+  if (!named.ok) return named.answer;
+  const order = find(key);
+  if (!ownsOrder(order, route.merchant, named.sub_mchid)) return ORDER_NOT_EXIST;
+  core.resolveOrder(order);
+  return { status: 200, payload: transactionOf(order) };
+}
+
+function close(core: SimCore, route: RouteContext, partner: boolean, out_trade_no: string): Answer {
+  const parsed = parseJson(route.body);
+  if (parsed === undefined) return paramError('body', 'is not a JSON object');
+  const named = namedIds(parsed, route.merchant, partner, 'body');
+  if (!named.ok) return named.answer;
   const order = core.orders.get(out_trade_no);
-  if (!order || order.mchid !== merchant.mchid) return ORDER_NOT_EXIST;
-  if (order.trade_state === 'SUCCESS') return error(403, 'ORDERPAID', '该订单已支付');
-  order.trade_state = 'CLOSED';
+  if (!ownsOrder(order, route.merchant, named.sub_mchid)) return ORDER_NOT_EXIST;
+  core.resolveOrder(order);
+  if (isPaid(order)) return error(403, 'ORDERPAID', '该订单已支付');
+  order.trade_state = order.trade_state === 'REVOKED' ? 'REVOKED' : 'CLOSED';
+  return { status: 204, payload: null };
+}
+
+function reverse(core: SimCore, route: RouteContext, partner: boolean, out_trade_no: string): Answer {
+  const parsed = parseJson(route.body);
+  if (parsed === undefined) return paramError('body', 'is not a JSON object');
+  const named = namedIds(parsed, route.merchant, partner, 'body');
+  if (!named.ok) return named.answer;
+  const order = core.orders.get(out_trade_no);
+  if (!ownsOrder(order, route.merchant, named.sub_mchid)) return ORDER_NOT_EXIST;
+  if (order.trade_type !== 'MICROPAY') return error(400, 'INVALID_REQUEST', '非付款码订单不能撤销');
+  core.resolveOrder(order);
+  if (order.refunded_fen > 0) return error(400, 'INVALID_REQUEST', '订单已退款，不能撤销');
+  core.reverse(order);
   return { status: 204, payload: null };
 }
 
 export function registerV3Routes(app: FastifyInstance, core: SimCore): void {
-  app.post(
-    '/v3/pay/transactions/native',
-    signedRoute(core, (merchant, _request, body) => prepayNative(core, merchant, body)),
-  );
-  app.get(
-    '/v3/pay/transactions/out-trade-no/:out_trade_no',
-    signedRoute(core, (merchant, request) => {
-      const { out_trade_no } = request.params as { out_trade_no: string };
-      return queryMchid(request, merchant) ?? answerOrder(core.orders.get(out_trade_no), merchant);
-    }),
-  );
-  app.get(
-    '/v3/pay/transactions/id/:transaction_id',
-    signedRoute(core, (merchant, request) => {
-      const { transaction_id } = request.params as { transaction_id: string };
-      return (
-        queryMchid(request, merchant) ?? answerOrder(core.orders.byTransactionId(transaction_id), merchant)
+  for (const partner of [false, true]) {
+    const base = partner ? '/v3/pay/partner/transactions' : '/v3/pay/transactions';
+    for (const [suffix, trade_type] of PREPAY_TYPES) {
+      app.post(
+        `${base}/${suffix}`,
+        signedRoute(core, {
+          operation: 'create',
+          orderOf: outTradeNoInBody,
+          handler: (route) => prepay(core, route, trade_type, partner),
+        }),
       );
-    }),
-  );
-  app.post(
-    '/v3/pay/transactions/out-trade-no/:out_trade_no/close',
-    signedRoute(core, (merchant, request, body) => {
-      const { out_trade_no } = request.params as { out_trade_no: string };
-      return closeOrder(core, merchant, out_trade_no, body);
-    }),
-  );
+    }
+    app.post(
+      `${base}/codepay`,
+      signedRoute(core, {
+        operation: 'create',
+        orderOf: outTradeNoInBody,
+        handler: (route) => codepay(core, route, partner),
+      }),
+    );
+    app.get(
+      `${base}/out-trade-no/:out_trade_no`,
+      signedRoute(core, {
+        operation: 'query',
+        orderOf: outTradeNoInPath,
+        handler: (route) =>
+          query(core, route, partner, (no) => core.orders.get(no), outTradeNoInPath(route.request)!),
+      }),
+    );
+    app.get(
+      `${base}/id/:transaction_id`,
+      signedRoute(core, {
+        operation: 'query',
+        handler: (route) => {
+          const { transaction_id } = route.request.params as { transaction_id: string };
+          return query(core, route, partner, (id) => core.orders.byTransactionId(id), transaction_id);
+        },
+      }),
+    );
+    app.post(
+      `${base}/out-trade-no/:out_trade_no/close`,
+      signedRoute(core, {
+        operation: 'close',
+        orderOf: outTradeNoInPath,
+        handler: (route) => close(core, route, partner, outTradeNoInPath(route.request)!),
+      }),
+    );
+    app.post(
+      `${base}/out-trade-no/:out_trade_no/reverse`,
+      signedRoute(core, {
+        operation: 'reverse',
+        orderOf: outTradeNoInPath,
+        handler: (route) => reverse(core, route, partner, outTradeNoInPath(route.request)!),
+      }),
+    );
+  }
 }
