@@ -1,7 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { type GatewayRuntime, openGateway } from '../src/boot/open-gateway.ts';
 import { loadConfig } from '../src/config/env.ts';
 import { seedWechatMerchant } from '../src/demo/seed.ts';
+import { newId } from '../src/domain/ids.ts';
+import { insertPaymentIfNew, type PaymentRecord } from '../src/storage/repositories/payments.ts';
 import { serveWorker } from './processes.ts';
 
 /**
@@ -34,7 +38,15 @@ serveWorker(async (message) => {
         });
         if (registered.status !== 201)
           throw new Error(`simulator refused merchant: ${await registered.text()}`);
-        merchants.push({ app_id: seeded.app_id, secret: seeded.app_secret });
+        merchants.push({
+          app_id: seeded.app_id,
+          secret: seeded.app_secret,
+          merchant_id: seeded.merchant_id,
+          channel_account_id: seeded.channel_account_id,
+          mchid: seeded.wechat.mchid,
+          appid: seeded.wechat.appid,
+          apiv3_key: seeded.wechat.apiv3_key,
+        });
       }
       return { url, merchants };
     }
@@ -46,6 +58,32 @@ serveWorker(async (message) => {
         commits: runtime?.gw.store.commit_stats.commits ?? 0,
         transactions: runtime?.gw.store.commit_stats.transactions ?? 0,
       };
+    case 'threads':
+      return threadCpu();
+    case 'profile_start':
+      return profileStart();
+    case 'profile_stop':
+      return profileStop(String(message.file));
+    case 'recent_payments': {
+      const rows = await runtime!.gw.store.db
+        .selectFrom('payments')
+        .select('id')
+        .orderBy('id', 'desc')
+        .limit(1000)
+        .execute();
+      return rows.map((r) => r.id);
+    }
+    case 'seed_pending':
+      return seedPending(message as unknown as SeedPending);
+    case 'deliverer_stop':
+      runtime!.deliverer.stop();
+      return true;
+    case 'deliver_all': {
+      // Delivers every due event with the deliverer's own rounds; the caller times it.
+      const started = performance.now();
+      const delivered = await runtime!.deliverer.drain(100_000);
+      return { delivered, elapsed_ms: performance.now() - started };
+    }
     case 'count': {
       const db = runtime!.gw.store.db;
       const rows = await db
@@ -63,3 +101,114 @@ serveWorker(async (message) => {
 
 // Keep a key generation out of the measured window (the first one loads OpenSSL's RSA code).
 generateKeyPairSync('rsa', { modulusLength: 1024 });
+
+/** CPU time per thread name (Linux /proc), in ms: shows the event loop apart from the thread pool and GC. */
+function threadCpu(): Record<string, number> {
+  const out: Record<string, number> = {};
+  const tick_ms = 10; // USER_HZ is 100 on Linux
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const task of tasks) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = (Number(fields[11]) + Number(fields[12])) * tick_ms;
+      out[name] = (out[name] ?? 0) + ms;
+    } catch {
+      // a thread that ended between readdir and read
+    }
+  }
+  return out;
+}
+
+// BENCH_PROFILE: a CPU profile of the measured window only (start-up and seeding left out).
+let session: Session | null = null;
+function post(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+  return new Promise((resolve, reject) =>
+    session!.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
+  );
+}
+async function profileStart(): Promise<boolean> {
+  session = new Session();
+  session.connect();
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return true;
+}
+async function profileStop(file: string): Promise<string> {
+  const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+  writeFileSync(file, JSON.stringify(profile));
+  session?.disconnect();
+  return file;
+}
+
+interface SeedPending {
+  count: number;
+  merchant_id: string;
+  app_id: string;
+  channel_account_id: string;
+  notify_url: string;
+}
+
+/**
+ * Payments waiting for their payer, written straight through the repository (in commits of 500):
+ * the notify scenario then pays them with channel notifications at full rate.
+ */
+async function seedPending(spec: SeedPending): Promise<Array<{ id: string; amount_fen: number }>> {
+  const gw = runtime!.gw;
+  const out: Array<{ id: string; amount_fen: number }> = [];
+  const now = gw.clock.now_ms();
+  for (let done = 0; done < spec.count; ) {
+    const batch = Math.min(500, spec.count - done);
+    const rows: PaymentRecord[] = [];
+    for (let i = 0; i < batch; i++) {
+      const id = newId('payment', gw.clock, gw.random);
+      const amount_fen = 1 + ((done + i) % 9999);
+      out.push({ id, amount_fen });
+      rows.push({
+        id,
+        merchant_id: spec.merchant_id,
+        app_id: spec.app_id,
+        channel_account_id: spec.channel_account_id,
+        channel: 'wechat',
+        pay_way: 'WX_NATIVE',
+        merchant_order_no: `seed-${id}`,
+        amount_fen,
+        currency: 'CNY',
+        subject: 'Bench',
+        state: 'PENDING',
+        version: 1,
+        notify_url: spec.notify_url,
+        client_ip: null,
+        request_hash: 'seed',
+        code_url: 'weixin://wxpay/bizpayurl?pr=seed',
+        channel_trade_no: null,
+        channel_status: 'NOTPAY',
+        failure_code: null,
+        failure_message: null,
+        metadata_json: null,
+        expires_at: now + 3600_000,
+        paid_at: null,
+        ended_at: null,
+        created_at: now,
+        updated_at: now,
+        next_check_at: now + 3600_000,
+        check_attempts: 0,
+        refund_reserved_fen: 0,
+        credential_json: null,
+        payer_json: null,
+      });
+    }
+    await gw.store.transact(async (tx) => {
+      for (const row of rows) await insertPaymentIfNew(tx, row);
+    });
+    done += batch;
+  }
+  return out;
+}

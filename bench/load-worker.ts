@@ -21,7 +21,11 @@ export interface LoadResult {
 }
 
 interface LoadSpec {
-  kind: 'bare' | 'create';
+  kind: 'bare' | 'create' | 'get' | 'replay';
+  /** For 'replay': prepared requests sent once each, in order (the run ends when all are sent). */
+  prepared?: Array<{ path: string; headers: Record<string, string>; body: string }>;
+  /** For 'get': payments to read, one after another. */
+  payment_ids?: string[];
   url: string;
   connections: number;
   duration_s: number;
@@ -35,6 +39,22 @@ const run_prefix = randomBytes(4).toString('hex');
 let order_seq = 0;
 
 function requestsFor(spec: LoadSpec): autocannon.Request[] {
+  if (spec.kind === 'replay') {
+    const prepared = spec.prepared ?? [];
+    let next = 0;
+    return [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const p = prepared[next++ % prepared.length]!;
+          request.path = p.path;
+          request.headers = p.headers;
+          request.body = p.body;
+          return request;
+        },
+      },
+    ];
+  }
   if (spec.kind === 'bare') {
     return [
       { method: 'POST', path: '/echo', headers: { 'content-type': 'application/json' }, body: '{"n":1}' },
@@ -44,6 +64,22 @@ function requestsFor(spec: LoadSpec): autocannon.Request[] {
     (m) => new PaymuxClient({ base_url: spec.url, app_id: m.app_id, secret: m.secret }),
   );
   if (clients.length === 0) throw new Error('create load needs merchants');
+  if (spec.kind === 'get') {
+    const ids = spec.payment_ids ?? [];
+    if (ids.length === 0) throw new Error('get load needs payment ids');
+    return [
+      {
+        method: 'GET',
+        setupRequest: (request) => {
+          const seq = ++order_seq;
+          const path = `/v1/payments/${ids[seq % ids.length]}`;
+          request.path = path;
+          request.headers = clients[0]!.signHeaders('GET', path, '');
+          return request;
+        },
+      },
+    ];
+  }
   return [
     {
       method: 'POST',
@@ -72,7 +108,8 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
   const result = await autocannon({
     url: spec.url,
     connections: spec.connections,
-    duration: spec.duration_s,
+    // A replay sends each prepared request exactly once; other runs last duration_s.
+    ...(spec.kind === 'replay' ? { amount: spec.prepared?.length ?? 0 } : { duration: spec.duration_s }),
     requests: requestsFor(spec),
     timeout: 10,
     ...(spec.rate_per_s ? { overallRate: spec.rate_per_s } : {}),

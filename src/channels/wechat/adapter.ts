@@ -42,8 +42,20 @@ const ORDER_PAID_CODES = new Set(['ORDER_PAID', 'ORDERPAID']);
  */
 const CREATE_CODES_NOT_REFUSALS = new Set(['OUT_TRADE_NO_USED', ...ORDER_PAID_CODES]);
 
+/**
+ * Parsed settings per account config object. The core hands the same frozen config object for an
+ * account until the account changes, so parsing (and checking the keys) happens once per change
+ * instead of once per call.
+ */
+const parsed_configs = new WeakMap<object, WechatConfig>();
+
 function configOf(account: ChannelAccount): WechatConfig {
-  return parseWechatConfig(account.config);
+  let config = parsed_configs.get(account.config);
+  if (!config) {
+    config = parseWechatConfig(account.config);
+    parsed_configs.set(account.config, config);
+  }
+  return config;
 }
 
 async function createPayment(
