@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchReconcile } from '../src/reconcile/bench.ts';
 import type { LoadResult } from './load-worker.ts';
 import { forkWorker, root, startWechatSimulator } from './processes.ts';
 import { makeWechatNotifications } from './wechat-notifications.ts';
@@ -21,10 +22,12 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     rate: { type: 'string' },
     'notify-rows': { type: 'string', default: '12000' },
+    'bill-rows': { type: 'string', default: '1000000' },
   },
 });
 const rate_per_s = values.rate ? Number(values.rate) : undefined;
 const notify_rows = Number(values['notify-rows']);
+const bill_rows = Number(values['bill-rows']);
 const duration_s = Number(values.duration);
 const warmup_s = Number(values.warmup);
 const connections = Number(values.connections);
@@ -201,12 +204,15 @@ async function main(): Promise<void> {
       },
       pending,
     );
+    if (profile_dir) await gateway.ask({ cmd: 'profile_start' });
     const notify_cpu_before = await gateway.ask<CpuUsage>({ cmd: 'cpu' });
     const notify = await loader.ask<LoadResult>({
       cmd: 'load',
       spec: { kind: 'replay', url: started.url, connections, prepared },
     });
     const notify_cpu_after = await gateway.ask<CpuUsage>({ cmd: 'cpu' });
+    if (profile_dir)
+      await gateway.ask({ cmd: 'profile_stop', file: join(profile_dir, 'gateway-notify.cpuprofile') });
     const notify_counts = await gateway.ask<Record<string, number>>({ cmd: 'count' });
     results.notify = {
       ...notify,
@@ -218,7 +224,10 @@ async function main(): Promise<void> {
       `notify: ${notify.requests_per_s.toFixed(0)} notifications/s (${(notify.requests_per_s / bare_result.requests_per_s).toFixed(3)} × bare; target 0.3), ` +
         `p50 ${notify.latency_p50_ms} ms, p99 ${notify.latency_p99_ms} ms, non-2xx ${notify.non_2xx}; states ${JSON.stringify(notify_counts)}`,
     );
+    if (profile_dir) await gateway.ask({ cmd: 'profile_start' });
     const deliver = await gateway.ask<{ delivered: number; elapsed_ms: number }>({ cmd: 'deliver_all' });
+    if (profile_dir)
+      await gateway.ask({ cmd: 'profile_stop', file: join(profile_dir, 'gateway-deliver.cpuprofile') });
     const deliver_per_s = (deliver.delivered / deliver.elapsed_ms) * 1000;
     results.deliver = {
       ...deliver,
@@ -228,6 +237,17 @@ async function main(): Promise<void> {
     console.log(
       `deliver: ${deliver.delivered} events in ${deliver.elapsed_ms.toFixed(0)} ms = ${deliver_per_s.toFixed(0)} events/s (${(deliver_per_s / bare_result.requests_per_s).toFixed(3)} × bare; target 0.3)`,
     );
+
+    // Reconciliation of a large bill, against merely reading and splitting the same file.
+    for (const cleanup of cleanups.splice(1).reverse()) await cleanup().catch(() => {});
+    if (bill_rows > 0) {
+      const reconcile = await benchReconcile(bill_rows);
+      results.reconcile = reconcile;
+      console.log(
+        `reconcile: ${reconcile.rows} bill rows in ${reconcile.reconcile_ms.toFixed(0)} ms; reading and splitting alone ${reconcile.read_split_ms.toFixed(0)} ms; ` +
+          `ratio ${reconcile.ratio.toFixed(1)}; peak RSS ${reconcile.peak_rss_mb.toFixed(0)} MB`,
+      );
+    }
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
     rmSync(work_dir, { recursive: true, force: true });

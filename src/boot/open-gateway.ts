@@ -9,6 +9,7 @@ import { buildHttpApp } from '../http/app.ts';
 import { EventDeliverer } from '../jobs/event-delivery.ts';
 import { MaintenanceJob } from '../jobs/maintenance.ts';
 import { PaymentSync } from '../jobs/payment-sync.ts';
+import { DailyReconciliation } from '../reconcile/daily-job.ts';
 import { AppCredentials } from '../services/app-credentials.ts';
 import { ChannelAccounts } from '../services/channel-accounts.ts';
 import type { Gateway } from '../services/gateway.ts';
@@ -62,11 +63,13 @@ export async function openGateway(options: OpenGatewayOptions): Promise<GatewayR
   deliverer = new EventDeliverer(gw);
   const maintenance = new MaintenanceJob(gw);
   const sync = new PaymentSync(gw);
+  const daily_reconciliation = new DailyReconciliation(gw, { data_dir: config.data_dir });
   const http = await buildHttpApp(gw, { body_limit_bytes: config.body_limit_bytes, docs: true });
   if (options.start_jobs) {
     deliverer.start();
     maintenance.start();
     sync.start();
+    daily_reconciliation.start();
   }
   return {
     gw,
@@ -76,6 +79,7 @@ export async function openGateway(options: OpenGatewayOptions): Promise<GatewayR
     async close() {
       deliverer?.stop();
       sync.stop();
+      await daily_reconciliation.stop();
       maintenance.stop();
       await http.close();
       closeHttpAgents();

@@ -1,6 +1,7 @@
 import { ConfigError } from '../config/env.ts';
 import { callCommand } from './call.ts';
 import { migrateCommand } from './migrate.ts';
+import { reconcileCommand } from './reconcile.ts';
 import { simCommand } from './sim.ts';
 import { startCommand } from './start.ts';
 
@@ -10,13 +11,16 @@ import { startCommand } from './start.ts';
  *   migrate                bring the database schema up to date and exit
  *   call METHOD PATH [JSON] send a signed request as the demo app (or PAYMUX_APP_ID / PAYMUX_APP_SECRET)
  *   sim pay PAYMENT_ID     play the payer: pay a payment in the WeChat Pay simulator
+ *   reconcile …            match a channel's bill of one day against our records
  */
 const USAGE = `usage: paymux <command>
   start                      run the gateway with the channel simulators and a demo merchant
   migrate                    update the database schema and exit
   call METHOD PATH [JSON]    send a signed API request as the demo app
   sim pay PAYMENT_ID         pay a payment in the WeChat Pay simulator (as the payer)
-  sim order PAYMENT_ID       show the simulator's view of an order`;
+  sim order PAYMENT_ID       show the simulator's view of an order
+  reconcile --channel C --date YYYY-MM-DD [--account ID] [--out DIR]
+                             reconcile a day's bill (exit 1 while anything is unresolved)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -29,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
       return callCommand(rest);
     case 'sim':
       return simCommand(rest);
+    case 'reconcile':
+      return reconcileCommand(rest);
     default:
       console.error(USAGE);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
