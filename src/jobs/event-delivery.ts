@@ -33,8 +33,10 @@ export class EventDeliverer {
   /** Claims due events and delivers them; returns how many were attempted. */
   async runOnce(): Promise<number> {
     const now = this.gw.clock.now_ms();
+    // A fresh token per round: a round reads back only what it claimed itself.
+    const owner = this.gw.random.bytes(12).toString('hex');
     const events = await this.gw.store.transact((tx) =>
-      claimDueEvents(tx, now, DELIVERY_LEASE_MS, DELIVERY_BATCH_MAX),
+      claimDueEvents(tx, now, DELIVERY_LEASE_MS, DELIVERY_BATCH_MAX, owner),
     );
     await Promise.all(events.map((event) => this.deliver(event)));
     return events.length;

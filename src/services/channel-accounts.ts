@@ -36,6 +36,7 @@ export interface LoadedChannelAccount extends ChannelAccount {
 export class ChannelAccounts {
   readonly #cache = new Map<string, { updated_at: number; account: LoadedChannelAccount }>();
   readonly #enabled = new Map<string, { loaded_at_ms: number; accounts: LoadedChannelAccount[] }>();
+  readonly #by_id = new Map<string, { loaded_at_ms: number; account: LoadedChannelAccount | null }>();
   constructor(
     private readonly db: Kysely<Database>,
     private readonly secrets: SecretBox,
@@ -56,9 +57,19 @@ export class ChannelAccounts {
     return accounts;
   }
 
+  /**
+   * An account by id, read again at most every ENABLED_ACCOUNTS_TTL_MS: every notification and
+   * query needs it, and a change (new key, disabled) still takes effect within that time.
+   */
   async load(id: string): Promise<LoadedChannelAccount | null> {
+    const now = this.clock.now_ms();
+    const hit = this.#by_id.get(id);
+    if (hit && now - hit.loaded_at_ms < ENABLED_ACCOUNTS_TTL_MS) return hit.account;
     const row = await findChannelAccount(this.db, id);
-    return row ? this.fromRecord(row) : null;
+    const account = row ? this.fromRecord(row) : null;
+    if (this.#by_id.size >= CHANNEL_ACCOUNT_CACHE_ENTRIES_MAX) this.#by_id.clear();
+    this.#by_id.set(id, { loaded_at_ms: now, account });
+    return account;
   }
 
   fromRecord(row: ChannelAccountRecord): LoadedChannelAccount {

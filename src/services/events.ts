@@ -94,6 +94,7 @@ async function recordEvent(
     attempts: 0,
     next_attempt_at: has_target ? nextDeliveryAt(now, 0) : null,
     lease_until: null,
+    lease_owner: null,
     delivered_at: null,
     last_error: null,
     created_at: now,

@@ -3,6 +3,7 @@ import * as m001 from './migrations/001_initial.ts';
 import * as m002 from './migrations/002_payment_checks.ts';
 import * as m003 from './migrations/003_refunds.ts';
 import * as m004 from './migrations/004_pay_way_details.ts';
+import * as m005 from './migrations/005_event_lease_owner.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations are listed here in code, so they ship with the program and run the same on both databases. */
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002_payment_checks': m002,
   '003_refunds': m003,
   '004_pay_way_details': m004,
+  '005_event_lease_owner': m005,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -130,6 +130,8 @@ export interface EventTable {
   next_attempt_at: number | null;
   /** A worker that claimed the event holds it until this time. */
   lease_until: number | null;
+  /** The claim's random token, so a worker reads back exactly its own claim. */
+  lease_owner: string | null;
   delivered_at: number | null;
   last_error: string | null;
   created_at: number;

@@ -132,6 +132,7 @@ describe.each<DbKind>(['sqlite', 'postgres'])('storage on %s', (kind) => {
       attempts: 0,
       next_attempt_at: null,
       lease_until: null,
+      lease_owner: null,
       delivered_at: null,
       last_error: null,
       created_at: 1,

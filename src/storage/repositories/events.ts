@@ -18,14 +18,16 @@ export async function insertEventOnce(db: Db, event: EventRecord): Promise<boole
 }
 
 /**
- * Claims up to `limit` due events for delivery by setting a lease. The conditional update makes
- * the claim safe across processes: an event whose lease another worker holds is skipped.
+ * Claims up to `limit` due events for delivery: one conditional UPDATE marks them with this
+ * worker's lease (owner token and expiry), one SELECT reads back exactly those. An event whose
+ * lease another worker holds is skipped, on either database and across processes.
  */
 export async function claimDueEvents(
   db: Db,
   now_ms: number,
   lease_ms: number,
   limit: number,
+  owner: string,
 ): Promise<EventRecord[]> {
   const candidates = await db
     .selectFrom('events')
@@ -36,21 +38,21 @@ export async function claimDueEvents(
     .orderBy('next_attempt_at')
     .limit(limit)
     .execute();
-  const claimed: EventRecord[] = [];
-  for (const { id } of candidates) {
-    const result = await db
-      .updateTable('events')
-      .set({ lease_until: now_ms + lease_ms })
-      .where('id', '=', id)
-      .where('delivery_state', '=', 'pending')
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now_ms)]))
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 1) {
-      const row = await db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
-      if (row) claimed.push(row);
-    }
-  }
-  return claimed;
+  if (candidates.length === 0) return [];
+  const ids = candidates.map((c) => c.id);
+  await db
+    .updateTable('events')
+    .set({ lease_until: now_ms + lease_ms, lease_owner: owner })
+    .where('id', 'in', ids)
+    .where('delivery_state', '=', 'pending')
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now_ms)]))
+    .execute();
+  return db
+    .selectFrom('events')
+    .selectAll()
+    .where('id', 'in', ids)
+    .where('lease_owner', '=', owner)
+    .execute();
 }
 
 export async function findEvent(db: Db, id: string): Promise<EventRecord | undefined> {
@@ -74,7 +76,7 @@ export async function finishDelivery(db: Db, id: string, result: DeliveryResult)
     result.delivered_at !== null ? 'delivered' : result.next_attempt_at === null ? 'exhausted' : 'pending';
   await db
     .updateTable('events')
-    .set({ ...result, delivery_state, lease_until: null })
+    .set({ ...result, delivery_state, lease_until: null, lease_owner: null })
     .where('id', '=', id)
     .execute();
 }
