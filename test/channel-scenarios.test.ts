@@ -1,0 +1,156 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/domain/clock.ts';
+import { SeededRandom } from '../src/domain/random.ts';
+import { reconcileAccount } from '../src/reconcile/reconcile-account.ts';
+import type { PaymentView } from '../src/services/payment-view.ts';
+import type { RefundView } from '../src/services/refund-view.ts';
+import { listEventsOfPayment } from '../src/storage/repositories/events.ts';
+import { CHANNEL_KITS, type ChannelKit, type KitRuntime } from './support/channel-kits.ts';
+import { type DbKind, postgresAvailable } from './support/databases.ts';
+import { type Harness, startHarness } from './support/harness.ts';
+
+const pg_ok = await postgresAvailable();
+
+/**
+ * The shared channel scenario suite: the same scenarios for every channel, on both databases.
+ * A channel adds only its kit (test/support/channel-kits.ts) and its expectations (flags on the
+ * kit). The clock is pinned to 2026-06-01 (Beijing) because the UnionPay test certificates of the
+ * vectors expired later that year.
+ */
+const cases = CHANNEL_KITS.flatMap((kit) => (['sqlite', 'postgres'] as DbKind[]).map((db) => ({ kit, db })));
+
+describe.each(cases)('$kit.label on $db', ({ kit, db }: { kit: ChannelKit; db: DbKind }) => {
+  const skip = db === 'postgres' && !pg_ok;
+  const clock = new ManualClock(Date.parse('2026-06-01T02:00:00Z'));
+  let h: Harness;
+  let k: KitRuntime;
+  let seq = 0;
+  const day = '2026-06-01';
+
+  beforeAll(async () => {
+    if (skip) return;
+    h = await startHarness(db, { clock, random: new SeededRandom(99) });
+    k = await kit.start(h);
+  });
+  afterAll(async () => {
+    if (skip) return;
+    await k.stop();
+    await h.close();
+  });
+
+  const create = (body: Record<string, unknown>) =>
+    k.client.request<PaymentView & { error: { code: string } }>('POST', '/v1/payments', {
+      merchant_order_no: `${kit.channel}-${db}-${++seq}`,
+      amount: 1200 + seq,
+      subject: 'Scenario',
+      notify_url: h.receiver.url,
+      ...body,
+    });
+  const get = async (id: string) => (await k.client.request<PaymentView>('GET', `/v1/payments/${id}`)).body;
+  const eventsOf = async (id: string) =>
+    (await listEventsOfPayment(h.gateway.gw.store.db, id)).map((e) => e.type);
+  async function advance(total_ms: number, step_ms = 5_000) {
+    for (let t = 0; t < total_ms; t += step_ms) {
+      clock.advance(step_ms);
+      await k.deliverNotifications();
+      await h.gateway.sync.drain();
+    }
+  }
+
+  it.skipIf(skip)('QR: create, the payer pays, the notification makes it SUCCESS once', async () => {
+    const p = await create({ pay_way: kit.qr_way });
+    expect(p.status).toBe(201);
+    expect(p.body).toMatchObject({ state: 'PENDING', channel: kit.channel, pay_way: kit.qr_way });
+    expect(p.body.code_url).toBeTruthy();
+    await k.pay(p.body.id);
+    await k.deliverNotifications();
+    const paid = await get(p.body.id);
+    expect(paid.state).toBe('SUCCESS');
+    expect(paid.channel_trade_no).toBeTruthy();
+    expect(await eventsOf(p.body.id)).toEqual(['payment.succeeded']);
+  });
+
+  it.skipIf(skip)('a lost notification is made good by query', async () => {
+    const p = await create({ pay_way: kit.qr_way });
+    await k.dropNextNotification();
+    await k.pay(p.body.id);
+    await k.deliverNotifications();
+    expect((await get(p.body.id)).state).toBe('PENDING');
+    await advance(30_000);
+    expect((await get(p.body.id)).state).toBe('SUCCESS');
+    expect(await eventsOf(p.body.id)).toEqual(['payment.succeeded']);
+  });
+
+  it.skipIf(skip)('a payment code is charged at once, also through AUTO_BAR', async () => {
+    const direct = await create({ pay_way: kit.bar_way, auth_code: kit.barCode(seq) });
+    expect(direct.body.state).toBe('SUCCESS');
+    const auto = await create({ pay_way: 'AUTO_BAR', auth_code: kit.barCode(seq + 500) });
+    expect(auto.body).toMatchObject({ state: 'SUCCESS', pay_way: kit.bar_way });
+  });
+
+  it.skipIf(skip)('closing an unpaid payment closes it at the channel, or says why not', async () => {
+    const p = await create({ pay_way: kit.qr_way });
+    const closed = await k.client.request<PaymentView & { error: { code: string } }>(
+      'POST',
+      `/v1/payments/${p.body.id}/close`,
+    );
+    if (kit.closes_qr_orders) {
+      expect(closed.status).toBe(200);
+      expect(closed.body.state).toBe('CLOSED');
+    } else {
+      expect(closed.status).toBe(409);
+      expect(closed.body.error.code).toBe('PAYMENT_STATE_CONFLICT');
+      expect((await get(p.body.id)).state).toBe('PENDING');
+    }
+    // Paying a closed order must not make it SUCCESS here.
+    expect((await get(p.body.id)).state).not.toBe('SUCCESS');
+  });
+
+  it.skipIf(skip)('refunds in part, ends SUCCESS by the channel, never past the payment', async () => {
+    const p = await create({ pay_way: kit.bar_way, auth_code: kit.barCode(seq + 900) });
+    expect(p.body.state).toBe('SUCCESS');
+    const r = await k.client.request<RefundView>('POST', `/v1/payments/${p.body.id}/refunds`, {
+      merchant_refund_no: `k-${seq}`,
+      amount: 200,
+    });
+    expect(r.status).toBe(201);
+    for (
+      let i = 0;
+      i < 10 &&
+      (await k.client.request<RefundView>('GET', `/v1/refunds/${r.body.id}`)).body.state !== 'SUCCESS';
+      i++
+    ) {
+      await advance(20_000, 10_000);
+    }
+    expect((await k.client.request<RefundView>('GET', `/v1/refunds/${r.body.id}`)).body.state).toBe(
+      'SUCCESS',
+    );
+    const over = await k.client.request<{ error: { code: string } }>(
+      'POST',
+      `/v1/payments/${p.body.id}/refunds`,
+      {
+        merchant_refund_no: `k-over-${seq}`,
+        amount: p.body.amount - 199,
+      },
+    );
+    expect(over.body.error.code).toBe('REFUND_AMOUNT_EXCEEDS_PAYMENT');
+  });
+
+  it.skipIf(skip)("the day's bill reconciles with no discrepancy", async () => {
+    // Bills of a day are complete the next morning.
+    clock.set(Date.parse('2026-06-02T02:00:00Z'));
+    const report = await reconcileAccount(
+      h.gateway.gw,
+      k.account_id,
+      day,
+      mkdtempSync(join(tmpdir(), 'paymux-kit-recon-')),
+    );
+    expect(report.status).toBe('complete');
+    expect(report.summary.bill_rows).toBeGreaterThan(0);
+    expect(report.items).toEqual([]);
+    expect(report.summary.unresolved).toBe(0);
+  });
+});

@@ -1,0 +1,185 @@
+import { createAlipaySimulator } from '../../src/channels/alipay/simulator/server.ts';
+import { rsaPair } from '../../src/channels/alipay/testing.ts';
+import { orderIdOf } from '../../src/channels/unionpay/order-id.ts';
+import { createUnionpaySimulator } from '../../src/channels/unionpay/simulator/server.ts';
+import { KEYS, TEST_MER_ID } from '../../src/channels/unionpay/testing.ts';
+import { seedWechatMerchant } from '../../src/demo/seed.ts';
+import type { ChannelName, PayWay } from '../../src/domain/pay-way.ts';
+import { SeededRandom } from '../../src/domain/random.ts';
+import { PaymuxClient } from '../../src/sdk/client.ts';
+import { createApp, createChannelAccount, createMerchant } from '../../src/services/tenants.ts';
+import type { Harness } from './harness.ts';
+
+/**
+ * What the shared channel scenario suite needs from each channel: how to set up a merchant with
+ * an account on that channel's simulator, and how to play the payer. Everything else — the
+ * scenarios and their checks — is written once, in test/channel-scenarios.test.ts.
+ */
+export interface ChannelKit {
+  label: string;
+  channel: ChannelName;
+  qr_way: PayWay;
+  bar_way: PayWay;
+  /** A fresh payment code of this wallet. */
+  barCode(n: number): string;
+  /** Whether the channel can close an unpaid QR order (UnionPay's ACP has no close for QR orders). */
+  closes_qr_orders: boolean;
+  start(h: Harness): Promise<KitRuntime>;
+}
+
+export interface KitRuntime {
+  client: PaymuxClient;
+  account_id: string;
+  pay(payment_id: string): Promise<void>;
+  deliverNotifications(): Promise<void>;
+  /** The next notification of this channel is lost on the way. */
+  dropNextNotification(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function postJson(url: string, body: unknown): Promise<void> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status >= 300) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
+}
+
+const DROP_ONE = { kind: 'drop_notification', operation: 'notify', times: 1 };
+
+export const wechatDirect: ChannelKit = {
+  label: 'WeChat Pay (direct)',
+  channel: 'wechat',
+  qr_way: 'WX_NATIVE',
+  bar_way: 'WX_BAR',
+  barCode: (n) => `13${String(4_000_000_000_000_000 + n).slice(0, 16)}`,
+  closes_qr_orders: true,
+  async start(h) {
+    const seeded = await seedWechatMerchant(h.gateway.gw, 'Kit Shop WeChat', {
+      url: h.channel_link.url,
+      public_key_id: h.sim.platformPublicKeyId,
+      public_key_pem: h.sim.platformPublicKeyPem,
+    });
+    h.sim.registerMerchant(seeded.wechat);
+    return {
+      client: clientFor(h, seeded.app_id, seeded.app_secret),
+      account_id: seeded.channel_account_id,
+      pay: async (id) => {
+        const paid = h.sim.pay(id);
+        if (!paid.ok) throw new Error(`simulator refused to pay ${id}: ${paid.code}`);
+      },
+      deliverNotifications: async () => void (await h.sim.deliverDueNotifications()),
+      dropNextNotification: () => postJson(`${h.sim_url}/sim/faults`, DROP_ONE),
+      stop: async () => {},
+    };
+  },
+};
+
+export const alipayDirect: ChannelKit = {
+  label: 'Alipay (direct, key mode)',
+  channel: 'alipay',
+  qr_way: 'ALI_QR',
+  bar_way: 'ALI_BAR',
+  barCode: (n) => `28${String(4_000_000_000_000_000 + n).slice(0, 16)}`,
+  closes_qr_orders: true,
+  async start(h) {
+    const clock = h.gateway.gw.clock;
+    const sim = createAlipaySimulator({ clock, random: new SeededRandom(41) });
+    const url = await sim.app.listen({ host: '127.0.0.1', port: 0 });
+    const keys = rsaPair();
+    const app_id = '2021000000000777';
+    const seller_id = '2088000000000777';
+    sim.registerApp({ app_id, app_public_key_pem: keys.public_key_pem, seller_id });
+    const { merchant_id, app_id: paymux_app, secret } = await merchantWithApp(h, 'Kit Shop Alipay');
+    const account = await createChannelAccount(h.gateway.gw, {
+      merchant_id,
+      channel: 'alipay',
+      mode: 'direct',
+      name: 'Kit Alipay',
+      settings: {
+        app_id,
+        seller_id,
+        alipay_public_key_pem: sim.alipayPublicKeyPem,
+        gateway_url: `${url}/gateway.do`,
+      },
+      secrets: { app_private_key_pem: keys.private_key_pem },
+    });
+    return {
+      client: clientFor(h, paymux_app, secret),
+      account_id: account.id,
+      pay: async (id) => {
+        const paid = await sim.pay(id);
+        if (!paid.ok) throw new Error(`simulator refused to pay ${id}`);
+      },
+      deliverNotifications: async () => void (await sim.deliverDueNotifications()),
+      dropNextNotification: async () => void sim.addFault(DROP_ONE),
+      stop: async () => {
+        await sim.stop();
+        await sim.app.close();
+      },
+    };
+  },
+};
+
+export const unionpayDirect: ChannelKit = {
+  label: 'UnionPay Cloud QuickPass',
+  channel: 'unionpay',
+  qr_way: 'UP_QR',
+  bar_way: 'UP_BAR',
+  barCode: (n) => `62${String(40_000_000_000_000_000n + BigInt(n)).slice(0, 17)}`,
+  closes_qr_orders: false,
+  async start(h) {
+    const clock = h.gateway.gw.clock;
+    const sim = createUnionpaySimulator({ clock, random: new SeededRandom(42) });
+    const url = await sim.app.listen({ host: '127.0.0.1', port: 0 });
+    sim.registerMerchant({ mer_id: TEST_MER_ID, cert_pem: KEYS.merchant_cert_pem });
+    const { merchant_id, app_id, secret } = await merchantWithApp(h, 'Kit Shop UnionPay');
+    const account = await createChannelAccount(h.gateway.gw, {
+      merchant_id,
+      channel: 'unionpay',
+      mode: 'direct',
+      name: 'Kit UnionPay',
+      settings: {
+        mer_id: TEST_MER_ID,
+        sign_cert_pem: KEYS.merchant_cert_pem,
+        root_cert_pem: sim.rootCertPem,
+        middle_cert_pem: sim.middleCertPem,
+        gateway_base_url: url,
+      },
+      secrets: { sign_private_key_pem: KEYS.merchant_private_key_pem },
+    });
+    return {
+      client: clientFor(h, app_id, secret),
+      account_id: account.id,
+      pay: async (id) => {
+        const paid = await sim.pay(orderIdOf(id)!);
+        if (!paid.ok) throw new Error(`simulator refused to pay ${id}`);
+      },
+      deliverNotifications: async () => void (await sim.deliverDueNotifications()),
+      dropNextNotification: async () => void sim.faults.add(DROP_ONE),
+      stop: async () => {
+        await sim.stop();
+        await sim.app.close();
+      },
+    };
+  },
+};
+
+export const CHANNEL_KITS: readonly ChannelKit[] = [wechatDirect, alipayDirect, unionpayDirect];
+
+async function merchantWithApp(h: Harness, name: string) {
+  const merchant = await createMerchant(h.gateway.gw, name);
+  const app = await createApp(h.gateway.gw, merchant.id, `${name} app`);
+  return { merchant_id: merchant.id, app_id: app.id, secret: app.secret };
+}
+
+function clientFor(h: Harness, app_id: string, secret: string): PaymuxClient {
+  const clock = h.gateway.gw.clock;
+  return new PaymuxClient({
+    base_url: h.gateway_url,
+    app_id,
+    secret,
+    now_s: () => Math.floor(clock.now_ms() / 1000),
+  });
+}
