@@ -91,6 +91,47 @@ describe.each(cases)('$kit.label on $db', ({ kit, db }: { kit: ChannelKit; db: D
     expect(auto.body).toMatchObject({ state: 'SUCCESS', pay_way: kit.bar_way });
   });
 
+  it.skipIf(skip)(
+    'in-wallet pay: the payer identity goes in, what the wallet needs comes out, then SUCCESS',
+    async () => {
+      const missing = await create({ pay_way: kit.jsapi.way });
+      expect(missing.status).toBe(400);
+      const p = await create({ pay_way: kit.jsapi.way, payer: kit.jsapi.payer });
+      expect(p.status).toBe(201);
+      expect(p.body.state).toBe('PENDING');
+      expect(p.body.credential?.[kit.jsapi.credential]).toBeTruthy();
+      await k.pay(p.body.id);
+      await k.deliverNotifications();
+      expect((await get(p.body.id)).state).toBe('SUCCESS');
+    },
+  );
+
+  it.skipIf(skip)('a payment code still unconfirmed after 30 s ends the same on both sides', async () => {
+    await k.addFault({
+      kind: 'user_paying',
+      operation: 'create',
+      times: 1,
+      resolve_after_ms: 90_000,
+      resolves_to: 'success',
+    });
+    const p = await create({ pay_way: kit.bar_way, auth_code: kit.barCode(seq + 700) });
+    expect(['PENDING', 'UNKNOWN']).toContain(p.body.state);
+    await advance(40_000);
+    if (kit.reverses_while_paying) {
+      // Cancelled at the channel: the payer's later confirmation cannot charge them.
+      expect((await get(p.body.id)).state).toBe('REVERSED');
+      await advance(120_000, 20_000);
+      expect((await get(p.body.id)).state).toBe('REVERSED');
+      expect(await eventsOf(p.body.id)).toEqual(['payment.reversed']);
+    } else {
+      // The channel will not cancel mid-confirmation: we keep asking; the payer confirms; paid.
+      expect((await get(p.body.id)).state).toBe('PENDING');
+      await advance(120_000, 20_000);
+      expect(['SUCCESS', 'REVERSED']).toContain((await get(p.body.id)).state);
+      expect((await eventsOf(p.body.id)).length).toBe(1);
+    }
+  });
+
   it.skipIf(skip)('closing an unpaid payment closes it at the channel, or says why not', async () => {
     const p = await create({ pay_way: kit.qr_way });
     const closed = await k.client.request<PaymentView & { error: { code: string } }>(

@@ -1,5 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createAlipaySimulator } from '../../src/channels/alipay/simulator/server.ts';
-import { rsaPair } from '../../src/channels/alipay/testing.ts';
+import { makeTestCerts, rsaPair } from '../../src/channels/alipay/testing.ts';
 import { orderIdOf } from '../../src/channels/unionpay/order-id.ts';
 import { createUnionpaySimulator } from '../../src/channels/unionpay/simulator/server.ts';
 import { KEYS, TEST_MER_ID } from '../../src/channels/unionpay/testing.ts';
@@ -24,6 +27,13 @@ export interface ChannelKit {
   barCode(n: number): string;
   /** Whether the channel can close an unpaid QR order (UnionPay's ACP has no close for QR orders). */
   closes_qr_orders: boolean;
+  /**
+   * Whether the channel cancels a payment-code order while the payer is still confirming (WeChat,
+   * Alipay); UnionPay answers "try again" until the confirmation ends (our reading of ACP).
+   */
+  reverses_while_paying: boolean;
+  /** The in-wallet pay way, the payer identity it takes, and the credential field it returns. */
+  jsapi: { way: PayWay; payer: Record<string, string>; credential: string };
   start(h: Harness): Promise<KitRuntime>;
 }
 
@@ -34,6 +44,8 @@ export interface KitRuntime {
   deliverNotifications(): Promise<void>;
   /** The next notification of this channel is lost on the way. */
   dropNextNotification(): Promise<void>;
+  /** Adds a fault rule to the channel's simulator (simulator-kit/faults.ts). */
+  addFault(rule: Record<string, unknown>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -55,6 +67,12 @@ export const wechatDirect: ChannelKit = {
   bar_way: 'WX_BAR',
   barCode: (n) => `13${String(4_000_000_000_000_000 + n).slice(0, 16)}`,
   closes_qr_orders: true,
+  reverses_while_paying: true,
+  jsapi: {
+    way: 'WX_JSAPI',
+    payer: { wechat_openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
+    credential: 'jsapi_params',
+  },
   async start(h) {
     const seeded = await seedWechatMerchant(h.gateway.gw, 'Kit Shop WeChat', {
       url: h.channel_link.url,
@@ -71,6 +89,7 @@ export const wechatDirect: ChannelKit = {
       },
       deliverNotifications: async () => void (await h.sim.deliverDueNotifications()),
       dropNextNotification: () => postJson(`${h.sim_url}/sim/faults`, DROP_ONE),
+      addFault: (rule) => postJson(`${h.sim_url}/sim/faults`, rule),
       stop: async () => {},
     };
   },
@@ -83,6 +102,8 @@ export const alipayDirect: ChannelKit = {
   bar_way: 'ALI_BAR',
   barCode: (n) => `28${String(4_000_000_000_000_000 + n).slice(0, 16)}`,
   closes_qr_orders: true,
+  reverses_while_paying: true,
+  jsapi: { way: 'ALI_JSAPI', payer: { alipay_buyer_id: '2088102177846875' }, credential: 'trade_no' },
   async start(h) {
     const clock = h.gateway.gw.clock;
     const sim = createAlipaySimulator({ clock, random: new SeededRandom(41) });
@@ -114,6 +135,7 @@ export const alipayDirect: ChannelKit = {
       },
       deliverNotifications: async () => void (await sim.deliverDueNotifications()),
       dropNextNotification: async () => void sim.addFault(DROP_ONE),
+      addFault: async (rule) => void sim.addFault(rule),
       stop: async () => {
         await sim.stop();
         await sim.app.close();
@@ -129,6 +151,12 @@ export const unionpayDirect: ChannelKit = {
   bar_way: 'UP_BAR',
   barCode: (n) => `62${String(40_000_000_000_000_000n + BigInt(n)).slice(0, 17)}`,
   closes_qr_orders: false,
+  reverses_while_paying: false,
+  jsapi: {
+    way: 'UP_JSAPI',
+    payer: { unionpay_user_auth_code: 'auth-code-from-cloud-quickpass' },
+    credential: 'trade_no',
+  },
   async start(h) {
     const clock = h.gateway.gw.clock;
     const sim = createUnionpaySimulator({ clock, random: new SeededRandom(42) });
@@ -158,6 +186,7 @@ export const unionpayDirect: ChannelKit = {
       },
       deliverNotifications: async () => void (await sim.deliverDueNotifications()),
       dropNextNotification: async () => void sim.faults.add(DROP_ONE),
+      addFault: async (rule) => void sim.faults.add(rule),
       stop: async () => {
         await sim.stop();
         await sim.app.close();
@@ -166,7 +195,129 @@ export const unionpayDirect: ChannelKit = {
   },
 };
 
-export const CHANNEL_KITS: readonly ChannelKit[] = [wechatDirect, alipayDirect, unionpayDirect];
+/** WeChat Pay as a service provider paying for one of its sub-merchants (partner endpoints). */
+export const wechatPartner: ChannelKit = {
+  ...wechatDirect,
+  label: 'WeChat Pay (service provider)',
+  async start(h) {
+    const keys = rsaPair();
+    const sp = {
+      mchid: '1900000100',
+      appid: 'wxsp0000000000001',
+      merchant_serial_no: 'ABCDEF0123456789ABCDEF0123456789ABCDEF01',
+      apiv3_key: 'sPaPiV3KeyForTheScenarioSuite001',
+      merchant_public_key_pem: keys.public_key_pem,
+    };
+    h.sim.registerMerchant({ ...sp, sub_merchants: [{ sub_mchid: '1900000201' }] });
+    const { merchant_id, app_id, secret } = await merchantWithApp(h, 'Kit Sub-merchant');
+    const account = await createChannelAccount(h.gateway.gw, {
+      merchant_id,
+      channel: 'wechat',
+      mode: 'partner',
+      name: 'Kit WeChat partner',
+      settings: {
+        mode: 'partner',
+        mchid: sp.mchid,
+        appid: sp.appid,
+        sub_mchid: '1900000201',
+        merchant_serial_no: sp.merchant_serial_no,
+        wechatpay_public_key_id: h.sim.platformPublicKeyId,
+        api_base_url: h.channel_link.url,
+      },
+      secrets: {
+        merchant_private_key_pem: keys.private_key_pem,
+        apiv3_key: sp.apiv3_key,
+        wechatpay_public_key_pem: h.sim.platformPublicKeyPem,
+      },
+    });
+    return {
+      client: clientFor(h, app_id, secret),
+      account_id: account.id,
+      pay: async (id) => {
+        const paid = h.sim.pay(id);
+        if (!paid.ok) throw new Error(`simulator refused to pay ${id}: ${paid.code}`);
+      },
+      deliverNotifications: async () => void (await h.sim.deliverDueNotifications()),
+      dropNextNotification: () => postJson(`${h.sim_url}/sim/faults`, DROP_ONE),
+      addFault: (rule) => postJson(`${h.sim_url}/sim/faults`, rule),
+      stop: async () => {},
+    };
+  },
+};
+
+/** Alipay as an ISV acting for a merchant (app_auth_token), in certificate mode. */
+export const alipayIsvCert: ChannelKit = {
+  ...alipayDirect,
+  label: 'Alipay (ISV, certificate mode)',
+  async start(h) {
+    const clock = h.gateway.gw.clock;
+    const alipay_keys = rsaPair();
+    const merchant_keys = rsaPair();
+    const isv_keys = rsaPair();
+    const certs = makeTestCerts(alipay_keys, merchant_keys, isv_keys);
+    const key_dir = mkdtempSync(join(tmpdir(), 'kit-alipay-'));
+    const key_file = join(key_dir, 'alipay.pem');
+    writeFileSync(key_file, alipay_keys.private_key_pem, { mode: 0o600 });
+    const sim = createAlipaySimulator({
+      clock,
+      random: new SeededRandom(43),
+      keyFile: key_file,
+      certs: {
+        alipay_public_cert_pem: certs.alipay_public_cert_pem,
+        alipay_root_cert_pem: certs.alipay_root_cert_pem,
+      },
+    });
+    const url = await sim.app.listen({ host: '127.0.0.1', port: 0 });
+    const merchant_app = '2021000000000888';
+    const isv_app = '2021000000000999';
+    const seller_id = '2088000000000888';
+    sim.registerApp({ app_id: merchant_app, app_public_key_pem: merchant_keys.public_key_pem, seller_id });
+    sim.registerApp({
+      app_id: isv_app,
+      app_cert_pem: certs.isv_cert_pem,
+      app_auth_tokens: { tok_kit_isv: merchant_app },
+    });
+    const { merchant_id, app_id, secret } = await merchantWithApp(h, 'Kit Shop Alipay ISV');
+    const account = await createChannelAccount(h.gateway.gw, {
+      merchant_id,
+      channel: 'alipay',
+      mode: 'partner',
+      name: 'Kit Alipay ISV',
+      settings: {
+        app_id: isv_app,
+        seller_id,
+        app_cert_pem: certs.isv_cert_pem,
+        alipay_public_cert_pem: certs.alipay_public_cert_pem,
+        alipay_root_cert_pem: certs.alipay_root_cert_pem,
+        gateway_url: `${url}/gateway.do`,
+      },
+      secrets: { app_private_key_pem: isv_keys.private_key_pem, app_auth_token: 'tok_kit_isv' },
+    });
+    return {
+      client: clientFor(h, app_id, secret),
+      account_id: account.id,
+      pay: async (id) => {
+        const paid = await sim.pay(id);
+        if (!paid.ok) throw new Error(`simulator refused to pay ${id}`);
+      },
+      deliverNotifications: async () => void (await sim.deliverDueNotifications()),
+      dropNextNotification: async () => void sim.addFault(DROP_ONE),
+      addFault: async (rule) => void sim.addFault(rule),
+      stop: async () => {
+        await sim.stop();
+        await sim.app.close();
+      },
+    };
+  },
+};
+
+export const CHANNEL_KITS: readonly ChannelKit[] = [
+  wechatDirect,
+  wechatPartner,
+  alipayDirect,
+  alipayIsvCert,
+  unionpayDirect,
+];
 
 async function merchantWithApp(h: Harness, name: string) {
   const merchant = await createMerchant(h.gateway.gw, name);
