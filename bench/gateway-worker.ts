@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { type GatewayRuntime, openGateway } from '../src/boot/open-gateway.ts';
 import { loadConfig } from '../src/config/env.ts';
@@ -58,8 +58,6 @@ serveWorker(async (message) => {
         commits: runtime?.gw.store.commit_stats.commits ?? 0,
         transactions: runtime?.gw.store.commit_stats.transactions ?? 0,
       };
-    case 'threads':
-      return threadCpu();
     case 'profile_start':
       return profileStart();
     case 'profile_stop':
@@ -101,30 +99,6 @@ serveWorker(async (message) => {
 
 // Keep a key generation out of the measured window (the first one loads OpenSSL's RSA code).
 generateKeyPairSync('rsa', { modulusLength: 1024 });
-
-/** CPU time per thread name (Linux /proc), in ms: shows the event loop apart from the thread pool and GC. */
-function threadCpu(): Record<string, number> {
-  const out: Record<string, number> = {};
-  const tick_ms = 10; // USER_HZ is 100 on Linux
-  let tasks: string[] = [];
-  try {
-    tasks = readdirSync('/proc/self/task');
-  } catch {
-    return out;
-  }
-  for (const task of tasks) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ms = (Number(fields[11]) + Number(fields[12])) * tick_ms;
-      out[name] = (out[name] ?? 0) + ms;
-    } catch {
-      // a thread that ended between readdir and read
-    }
-  }
-  return out;
-}
 
 // BENCH_PROFILE: a CPU profile of the measured window only (start-up and seeding left out).
 let session: Session | null = null;

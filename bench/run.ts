@@ -110,24 +110,17 @@ async function main(): Promise<void> {
       rate_per_s,
     };
     if (warmup_s > 0) await loader.ask<LoadResult>({ cmd: 'load', spec: { ...spec, duration_s: warmup_s } });
-    const threads_before = await gateway.ask<Record<string, number>>({ cmd: 'threads' });
     const profile_dir = process.env.BENCH_PROFILE;
     if (profile_dir) await gateway.ask({ cmd: 'profile_start' });
     const cpu_before = await gateway.ask<CpuUsage>({ cmd: 'cpu' });
     const create = await loader.ask<LoadResult>({ cmd: 'load', spec: { ...spec, duration_s } });
     const cpu_after = await gateway.ask<CpuUsage>({ cmd: 'cpu' });
-    const threads_after = await gateway.ask<Record<string, number>>({ cmd: 'threads' });
     if (profile_dir) {
       mkdirSync(profile_dir, { recursive: true });
       console.log(
         `profile: ${await gateway.ask({ cmd: 'profile_stop', file: join(profile_dir, 'gateway-create.cpuprofile') })}`,
       );
     }
-    const thread_ms_per_payment = Object.fromEntries(
-      Object.entries(threads_after)
-        .map(([name, ms]) => [name, (ms - (threads_before[name] ?? 0)) / Math.max(create.ok, 1)] as const)
-        .filter(([, ms]) => ms > 0.005),
-    );
     const cpu_per_payment_ms = cpuMs(cpu_before, cpu_after) / Math.max(create.ok, 1);
     const counts = await gateway.ask<Record<string, number>>({ cmd: 'count' });
     const event_loop_busy = eluBetween(cpu_before, cpu_after);
@@ -139,13 +132,11 @@ async function main(): Promise<void> {
       gateway_cpu_per_payment_ms: cpu_per_payment_ms,
       gateway_event_loop_busy: event_loop_busy,
       commits_per_payment: commits / Math.max(create.ok, 1),
-      gateway_thread_cpu_ms_per_payment: thread_ms_per_payment,
       transactions_per_commit,
       cpu_budget_ms: rsa_ms + 0.35,
       ratio_to_bare: create.requests_per_s / bare_result.requests_per_s,
       payment_states: counts,
     };
-    console.log(`  gateway CPU by thread, ms/payment: ${JSON.stringify(thread_ms_per_payment)}`);
     console.log(
       `create WX_NATIVE: ${create.requests_per_s.toFixed(0)} payments/s (${(create.requests_per_s / bare_result.requests_per_s).toFixed(3)} × bare), ` +
         `p50 ${create.latency_p50_ms} ms, p99 ${create.latency_p99_ms} ms, non-2xx ${create.non_2xx}, errors ${create.errors}; ` +
