@@ -132,6 +132,61 @@ describe.each(cases)('$kit.label on $db', ({ kit, db }: { kit: ChannelKit; db: D
     }
   });
 
+  it.skipIf(skip)(
+    'the merchant cancels a payment code: reversed at the channel, or told to retry',
+    async () => {
+      const paid = await create({ pay_way: kit.bar_way, auth_code: kit.barCode(seq + 300) });
+      expect(paid.body.state).toBe('SUCCESS');
+      const refused = await k.client.request<{ error: { code: string } }>(
+        'POST',
+        `/v1/payments/${paid.body.id}/cancel`,
+      );
+      expect(refused.body.error.code).toBe('PAYMENT_STATE_CONFLICT');
+      await k.addFault({
+        kind: 'user_paying',
+        operation: 'create',
+        times: 1,
+        resolve_after_ms: 3_600_000,
+        resolves_to: 'success',
+      });
+      const waiting = await create({ pay_way: kit.bar_way, auth_code: kit.barCode(seq + 400) });
+      // Still confirming: PENDING, or UNKNOWN where the channel answers "result unknown" (UnionPay 03–05).
+      expect(['PENDING', 'UNKNOWN']).toContain(waiting.body.state);
+      const cancelled = await k.client.request<PaymentView & { error: { code: string; retryable: boolean } }>(
+        'POST',
+        `/v1/payments/${waiting.body.id}/cancel`,
+      );
+      if (kit.reverses_while_paying) {
+        expect(cancelled.status).toBe(200);
+        expect(cancelled.body.state).toBe('REVERSED');
+        expect(await eventsOf(waiting.body.id)).toEqual(['payment.reversed']);
+      } else {
+        expect(cancelled.status).toBe(503);
+        expect(cancelled.body.error).toMatchObject({ code: 'CHANNEL_UNAVAILABLE', retryable: true });
+        expect((await get(waiting.body.id)).state).toBe(waiting.body.state);
+      }
+      const other = await create({ pay_way: kit.qr_way });
+      expect(
+        (await k.client.request<{ error: { code: string } }>('POST', `/v1/payments/${other.body.id}/cancel`))
+          .body.error.code,
+      ).toBe('PAYMENT_STATE_CONFLICT');
+    },
+  );
+
+  it.skipIf(skip)('every other pay way of the channel: created, handed over, paid', async () => {
+    for (const extra of kit.extra_ways) {
+      const p = await create({ pay_way: extra.way, ...extra.body });
+      expect(p.status, extra.way).toBe(201);
+      expect(p.body.state, extra.way).toBe('PENDING');
+      const credential = p.body.credential ?? {};
+      expect(credential[extra.credential], extra.way).toBeTruthy();
+      await extra.open?.(credential as Record<string, unknown>);
+      await k.pay(p.body.id);
+      await k.deliverNotifications();
+      expect((await get(p.body.id)).state, extra.way).toBe('SUCCESS');
+    }
+  });
+
   it.skipIf(skip)('closing an unpaid payment closes it at the channel, or says why not', async () => {
     const p = await create({ pay_way: kit.qr_way });
     const closed = await k.client.request<PaymentView & { error: { code: string } }>(

@@ -88,6 +88,9 @@ function openPostgres(url: string, pool_max: number): Store {
           : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection that the server closes (restart, failover) emits an error on the pool;
+  // unhandled it would end the process. The pool drops that client and opens a new one when needed.
+  pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const commit_stats: CommitStats = { commits: 0, transactions: 0 };
   return {

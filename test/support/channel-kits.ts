@@ -32,9 +32,19 @@ export interface ChannelKit {
    * Alipay); UnionPay answers "try again" until the confirmation ends (our reading of ACP).
    */
   reverses_while_paying: boolean;
+  /** The channel's remaining pay ways: what to send, what comes back, how the payer opens it. */
+  extra_ways: ExtraWay[];
   /** The in-wallet pay way, the payer identity it takes, and the credential field it returns. */
   jsapi: { way: PayWay; payer: Record<string, string>; credential: string };
   start(h: Harness): Promise<KitRuntime>;
+}
+
+export interface ExtraWay {
+  way: PayWay;
+  body: Record<string, unknown>;
+  credential: string;
+  /** What the payer's browser or app does with the credential before paying. */
+  open?: (credential: Record<string, unknown>) => Promise<void>;
 }
 
 export interface KitRuntime {
@@ -58,6 +68,13 @@ async function postJson(url: string, body: unknown): Promise<void> {
   if (res.status >= 300) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
 }
 
+/** The payer's browser opens the cashier page (where Alipay creates the trade). */
+async function openPage(credential: Record<string, unknown>): Promise<void> {
+  const res = await fetch(String(credential.pay_url));
+  if (res.status !== 200) throw new Error(`cashier page answered ${res.status}`);
+  await res.text();
+}
+
 const DROP_ONE = { kind: 'drop_notification', operation: 'notify', times: 1 };
 
 export const wechatDirect: ChannelKit = {
@@ -68,6 +85,15 @@ export const wechatDirect: ChannelKit = {
   barCode: (n) => `13${String(4_000_000_000_000_000 + n).slice(0, 16)}`,
   closes_qr_orders: true,
   reverses_while_paying: true,
+  extra_ways: [
+    {
+      way: 'WX_LITE',
+      body: { payer: { wechat_openid: 'oMiniProgramPayer00000000001' } },
+      credential: 'jsapi_params',
+    },
+    { way: 'WX_H5', body: { client_ip: '203.0.113.7' }, credential: 'pay_url' },
+    { way: 'WX_APP', body: {}, credential: 'app_params' },
+  ],
   jsapi: {
     way: 'WX_JSAPI',
     payer: { wechat_openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
@@ -103,6 +129,20 @@ export const alipayDirect: ChannelKit = {
   barCode: (n) => `28${String(4_000_000_000_000_000 + n).slice(0, 16)}`,
   closes_qr_orders: true,
   reverses_while_paying: true,
+  extra_ways: [
+    {
+      way: 'ALI_WAP',
+      body: { return_url: 'https://shop.example/back' },
+      credential: 'pay_url',
+      open: openPage,
+    },
+    {
+      way: 'ALI_PC',
+      body: { return_url: 'https://shop.example/back' },
+      credential: 'pay_url',
+      open: openPage,
+    },
+  ],
   jsapi: { way: 'ALI_JSAPI', payer: { alipay_buyer_id: '2088102177846875' }, credential: 'trade_no' },
   async start(h) {
     const clock = h.gateway.gw.clock;
@@ -152,6 +192,7 @@ export const unionpayDirect: ChannelKit = {
   barCode: (n) => `62${String(40_000_000_000_000_000n + BigInt(n)).slice(0, 17)}`,
   closes_qr_orders: false,
   reverses_while_paying: false,
+  extra_ways: [],
   jsapi: {
     way: 'UP_JSAPI',
     payer: { unionpay_user_auth_code: 'auth-code-from-cloud-quickpass' },

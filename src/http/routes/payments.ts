@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
+import { cancelPayment } from '../../services/cancel-payment.ts';
 import { closePayment } from '../../services/close-payment.ts';
 import { createPayment } from '../../services/create-payment.ts';
 import type { Gateway } from '../../services/gateway.ts';
@@ -125,6 +126,36 @@ export function paymentRoutes(app: FastifyInstance, gw: Gateway): void {
         async () => {
           const closed = await closePayment(gw, await ownPayment(gw, merchant, id));
           return { status: 200, body: view(closed) };
+        },
+      );
+      return send(reply, stored);
+    },
+  );
+
+  app.post(
+    '/v1/payments/:id/cancel',
+    {
+      schema: {
+        summary: 'Cancel a payment-code payment (撤销)',
+        description:
+          'For *_BAR payments: the channel cancels the order — closed if unpaid, refunded if the payer already paid — and the payment ends REVERSED.',
+        tags: ['payments'],
+        headers: SignedHeaders,
+        params: PaymentIdParams,
+        response: { 200: Payment, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const merchant = merchantOf(request);
+      const { id } = request.params as { id: string };
+      const stored = await withIdempotency(
+        gw,
+        merchant.credential.app_id,
+        idempotencyKey(request),
+        `POST /v1/payments/${id}/cancel`,
+        async () => {
+          const cancelled = await cancelPayment(gw, await ownPayment(gw, merchant, id));
+          return { status: 200, body: view(cancelled) };
         },
       );
       return send(reply, stored);
