@@ -286,6 +286,59 @@ export const wechatPartner: ChannelKit = {
   },
 };
 
+/** WeChat Pay direct, with payment codes over APIv2 micropay (XML, MD5 sign) as older accounts use. */
+export const wechatV2Codes: ChannelKit = {
+  ...wechatDirect,
+  label: 'WeChat Pay (direct, APIv2 micropay)',
+  extra_ways: [],
+  async start(h) {
+    const keys = rsaPair();
+    const m = {
+      mchid: '1900000300',
+      appid: 'wxv20000000000001',
+      merchant_serial_no: '0123456789ABCDEF0123456789ABCDEF01234567',
+      apiv3_key: 'v3KeyOfTheApiV2ScenarioKit000001',
+      api_v2_key: 'v2KeyOfTheApiV2ScenarioKit000001',
+      merchant_public_key_pem: keys.public_key_pem,
+    };
+    h.sim.registerMerchant(m);
+    const { merchant_id, app_id, secret } = await merchantWithApp(h, 'Kit Shop WeChat v2');
+    const account = await createChannelAccount(h.gateway.gw, {
+      merchant_id,
+      channel: 'wechat',
+      mode: 'direct',
+      name: 'Kit WeChat v2 codes',
+      settings: {
+        mchid: m.mchid,
+        appid: m.appid,
+        merchant_serial_no: m.merchant_serial_no,
+        wechatpay_public_key_id: h.sim.platformPublicKeyId,
+        api_base_url: h.channel_link.url,
+        bar_protocol: 'v2',
+        v2_sign_type: 'MD5',
+      },
+      secrets: {
+        merchant_private_key_pem: keys.private_key_pem,
+        apiv3_key: m.apiv3_key,
+        api_v2_key: m.api_v2_key,
+        wechatpay_public_key_pem: h.sim.platformPublicKeyPem,
+      },
+    });
+    return {
+      client: clientFor(h, app_id, secret),
+      account_id: account.id,
+      pay: async (id) => {
+        const paid = h.sim.pay(id);
+        if (!paid.ok) throw new Error(`simulator refused to pay ${id}: ${paid.code}`);
+      },
+      deliverNotifications: async () => void (await h.sim.deliverDueNotifications()),
+      dropNextNotification: () => postJson(`${h.sim_url}/sim/faults`, DROP_ONE),
+      addFault: (rule) => postJson(`${h.sim_url}/sim/faults`, rule),
+      stop: async () => {},
+    };
+  },
+};
+
 /** Alipay as an ISV acting for a merchant (app_auth_token), in certificate mode. */
 export const alipayIsvCert: ChannelKit = {
   ...alipayDirect,
@@ -355,6 +408,7 @@ export const alipayIsvCert: ChannelKit = {
 export const CHANNEL_KITS: readonly ChannelKit[] = [
   wechatDirect,
   wechatPartner,
+  wechatV2Codes,
   alipayDirect,
   alipayIsvCert,
   unionpayDirect,
