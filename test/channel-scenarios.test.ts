@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/domain/clock.ts';
 import { SeededRandom } from '../src/domain/random.ts';
 import { reconcileAccount } from '../src/reconcile/reconcile-account.ts';
+import { applyObservation } from '../src/services/apply-observation.ts';
 import type { PaymentView } from '../src/services/payment-view.ts';
 import type { RefundView } from '../src/services/refund-view.ts';
 import { listEventsOfPayment } from '../src/storage/repositories/events.ts';
@@ -165,6 +166,13 @@ describe.each(cases)('$kit.label on $db', ({ kit, db }: { kit: ChannelKit; db: D
         expect(cancelled.body.error).toMatchObject({ code: 'CHANNEL_UNAVAILABLE', retryable: true });
         expect((await get(waiting.body.id)).state).toBe(waiting.body.state);
       }
+      // A charge whose result the channel could not tell (system busy): the cancel settles it.
+      await k.addFault({ kind: 'system_error', operation: 'create', times: 1 });
+      const unknown = await create({ pay_way: kit.bar_way, auth_code: kit.barCode(seq + 450) });
+      expect(['UNKNOWN', 'PENDING']).toContain(unknown.body.state);
+      const settled = await k.client.request<PaymentView>('POST', `/v1/payments/${unknown.body.id}/cancel`);
+      expect(settled.status).toBe(200);
+      expect(settled.body.state).toBe('REVERSED');
       const other = await create({ pay_way: kit.qr_way });
       expect(
         (await k.client.request<{ error: { code: string } }>('POST', `/v1/payments/${other.body.id}/cancel`))
@@ -180,12 +188,34 @@ describe.each(cases)('$kit.label on $db', ({ kit, db }: { kit: ChannelKit; db: D
       expect(p.body.state, extra.way).toBe('PENDING');
       const credential = p.body.credential ?? {};
       expect(credential[extra.credential], extra.way).toBeTruthy();
-      await extra.open?.(credential as Record<string, unknown>);
+      await extra.open?.(credential as Record<string, unknown>, k.sim_url);
       await k.pay(p.body.id);
       await k.deliverNotifications();
       expect((await get(p.body.id)).state, extra.way).toBe('SUCCESS');
     }
   });
+
+  it.skipIf(skip)(
+    'a success the channel reports after the payment ended is caught, not applied',
+    async () => {
+      const p = await create({ pay_way: kit.qr_way });
+      await applyObservation(
+        h.gateway.gw,
+        p.body.id,
+        { status: 'CLOSED', channel_status: 'CLOSED' },
+        'close',
+      );
+      const late = await applyObservation(
+        h.gateway.gw,
+        p.body.id,
+        { status: 'PAID', channel_status: 'PAID', amount_fen: p.body.amount },
+        'query',
+      );
+      expect(late.kind).toBe('paid_after_end');
+      expect((await get(p.body.id)).state).toBe('CLOSED');
+      expect((await eventsOf(p.body.id)).sort()).toEqual(['payment.closed', 'payment.paid_after_close']);
+    },
+  );
 
   it.skipIf(skip)('closing an unpaid payment closes it at the channel, or says why not', async () => {
     const p = await create({ pay_way: kit.qr_way });

@@ -27,6 +27,21 @@ export async function reverseAtChannel(gw: Gateway, payment: PaymentRecord): Pro
   for (let attempt = 0; attempt < REVERSE_ATTEMPTS_MAX; attempt++) {
     const outcome = await adapter.reversePayment(ctx, account, payment.id);
     if (outcome.kind === 'retry') continue;
+    if (outcome.kind === 'refused') {
+      // Refused because the channel never had the order (the charge request never got there):
+      // nothing was taken, so the payment ends here too.
+      const queried = await adapter.queryPayment(ctx, account, payment.id);
+      if (queried.kind === 'observed' && queried.status === 'NOT_FOUND') {
+        const applied = await applyObservation(
+          gw,
+          payment.id,
+          { status: 'REVERSED', channel_status: 'NOT_FOUND' },
+          'close',
+        );
+        return { kind: 'reversed', payment: 'payment' in applied ? applied.payment : payment };
+      }
+      return outcome;
+    }
     if (outcome.kind !== 'reversed') return outcome;
     const applied = await applyObservation(
       gw,

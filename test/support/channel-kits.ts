@@ -44,11 +44,13 @@ export interface ExtraWay {
   body: Record<string, unknown>;
   credential: string;
   /** What the payer's browser or app does with the credential before paying. */
-  open?: (credential: Record<string, unknown>) => Promise<void>;
+  open?: (credential: Record<string, unknown>, sim_url: string) => Promise<void>;
 }
 
 export interface KitRuntime {
   client: PaymuxClient;
+  /** The channel simulator's base URL (its control API lives there). */
+  sim_url: string;
   account_id: string;
   pay(payment_id: string): Promise<void>;
   deliverNotifications(): Promise<void>;
@@ -73,6 +75,15 @@ async function openPage(credential: Record<string, unknown>): Promise<void> {
   const res = await fetch(String(credential.pay_url));
   if (res.status !== 200) throw new Error(`cashier page answered ${res.status}`);
   await res.text();
+}
+
+/** The Alipay app submits the signed order string it was handed (the simulator plays the app). */
+async function submitAppOrder(credential: Record<string, unknown>, sim_url: string): Promise<void> {
+  const res = await fetch(`${sim_url}/sim/app-orders`, {
+    method: 'POST',
+    body: String(credential.app_order_string),
+  });
+  if (res.status !== 200) throw new Error(`the app order was refused: ${res.status} ${await res.text()}`);
 }
 
 const DROP_ONE = { kind: 'drop_notification', operation: 'notify', times: 1 };
@@ -108,6 +119,7 @@ export const wechatDirect: ChannelKit = {
     h.sim.registerMerchant(seeded.wechat);
     return {
       client: clientFor(h, seeded.app_id, seeded.app_secret),
+      sim_url: h.sim_url,
       account_id: seeded.channel_account_id,
       pay: async (id) => {
         const paid = h.sim.pay(id);
@@ -142,6 +154,7 @@ export const alipayDirect: ChannelKit = {
       credential: 'pay_url',
       open: openPage,
     },
+    { way: 'ALI_APP', body: {}, credential: 'app_order_string', open: submitAppOrder },
   ],
   jsapi: { way: 'ALI_JSAPI', payer: { alipay_buyer_id: '2088102177846875' }, credential: 'trade_no' },
   async start(h) {
@@ -168,6 +181,7 @@ export const alipayDirect: ChannelKit = {
     });
     return {
       client: clientFor(h, paymux_app, secret),
+      sim_url: url,
       account_id: account.id,
       pay: async (id) => {
         const paid = await sim.pay(id);
@@ -220,6 +234,7 @@ export const unionpayDirect: ChannelKit = {
     });
     return {
       client: clientFor(h, app_id, secret),
+      sim_url: url,
       account_id: account.id,
       pay: async (id) => {
         const paid = await sim.pay(orderIdOf(id)!);
@@ -273,6 +288,7 @@ export const wechatPartner: ChannelKit = {
     });
     return {
       client: clientFor(h, app_id, secret),
+      sim_url: h.sim_url,
       account_id: account.id,
       pay: async (id) => {
         const paid = h.sim.pay(id);
@@ -326,6 +342,7 @@ export const wechatV2Codes: ChannelKit = {
     });
     return {
       client: clientFor(h, app_id, secret),
+      sim_url: h.sim_url,
       account_id: account.id,
       pay: async (id) => {
         const paid = h.sim.pay(id);
@@ -389,6 +406,7 @@ export const alipayIsvCert: ChannelKit = {
     });
     return {
       client: clientFor(h, app_id, secret),
+      sim_url: url,
       account_id: account.id,
       pay: async (id) => {
         const paid = await sim.pay(id);
