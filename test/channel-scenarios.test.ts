@@ -254,12 +254,29 @@ describe.each(cases)('$kit.label on $db', ({ kit, db }: { kit: ChannelKit; db: D
     expect((await k.client.request<RefundView>('GET', `/v1/refunds/${r.body.id}`)).body.state).toBe(
       'SUCCESS',
     );
+    // The rest, in full: the payment is then wholly refunded.
+    const rest = await k.client.request<RefundView>('POST', `/v1/payments/${p.body.id}/refunds`, {
+      merchant_refund_no: `k-rest-${seq}`,
+      amount: p.body.amount - 200,
+    });
+    expect(rest.status).toBe(201);
+    for (
+      let i = 0;
+      i < 10 &&
+      (await k.client.request<RefundView>('GET', `/v1/refunds/${rest.body.id}`)).body.state !== 'SUCCESS';
+      i++
+    ) {
+      await advance(20_000, 10_000);
+    }
+    expect((await k.client.request<RefundView>('GET', `/v1/refunds/${rest.body.id}`)).body.state).toBe(
+      'SUCCESS',
+    );
     const over = await k.client.request<{ error: { code: string } }>(
       'POST',
       `/v1/payments/${p.body.id}/refunds`,
       {
         merchant_refund_no: `k-over-${seq}`,
-        amount: p.body.amount - 199,
+        amount: 1,
       },
     );
     expect(over.body.error.code).toBe('REFUND_AMOUNT_EXCEEDS_PAYMENT');

@@ -356,6 +356,55 @@ export const wechatV2Codes: ChannelKit = {
   },
 };
 
+/**
+ * WeChat Pay direct in platform-certificate mode: no WeChat Pay public key configured; the adapter
+ * downloads and decrypts the platform certificates, and the simulator signs with its certificate.
+ */
+export const wechatCertificates: ChannelKit = {
+  ...wechatDirect,
+  label: 'WeChat Pay (direct, platform certificates)',
+  extra_ways: [],
+  async start(h) {
+    const keys = rsaPair();
+    const m = {
+      mchid: '1900000400',
+      appid: 'wxcert00000000001',
+      merchant_serial_no: '89ABCDEF0123456789ABCDEF0123456789ABCDEF',
+      apiv3_key: 'v3KeyOfTheCertificateModeKit0001',
+      merchant_public_key_pem: keys.public_key_pem,
+    };
+    h.sim.registerMerchant(m);
+    await postJson(`${h.sim_url}/sim/merchants/${m.mchid}/key-mode`, { key_mode: 'certificate' });
+    const { merchant_id, app_id, secret } = await merchantWithApp(h, 'Kit Shop WeChat certificates');
+    const account = await createChannelAccount(h.gateway.gw, {
+      merchant_id,
+      channel: 'wechat',
+      mode: 'direct',
+      name: 'Kit WeChat certificates',
+      settings: {
+        mchid: m.mchid,
+        appid: m.appid,
+        merchant_serial_no: m.merchant_serial_no,
+        api_base_url: h.channel_link.url,
+      },
+      secrets: { merchant_private_key_pem: keys.private_key_pem, apiv3_key: m.apiv3_key },
+    });
+    return {
+      client: clientFor(h, app_id, secret),
+      sim_url: h.sim_url,
+      account_id: account.id,
+      pay: async (id) => {
+        const paid = h.sim.pay(id);
+        if (!paid.ok) throw new Error(`simulator refused to pay ${id}: ${paid.code}`);
+      },
+      deliverNotifications: async () => void (await h.sim.deliverDueNotifications()),
+      dropNextNotification: () => postJson(`${h.sim_url}/sim/faults`, DROP_ONE),
+      addFault: (rule) => postJson(`${h.sim_url}/sim/faults`, rule),
+      stop: async () => {},
+    };
+  },
+};
+
 /** Alipay as an ISV acting for a merchant (app_auth_token), in certificate mode. */
 export const alipayIsvCert: ChannelKit = {
   ...alipayDirect,
@@ -427,6 +476,7 @@ export const CHANNEL_KITS: readonly ChannelKit[] = [
   wechatDirect,
   wechatPartner,
   wechatV2Codes,
+  wechatCertificates,
   alipayDirect,
   alipayIsvCert,
   unionpayDirect,
