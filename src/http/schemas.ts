@@ -229,3 +229,27 @@ export const Refund = Type.Object(
 
 export const RefundList = Type.Object({ object: Type.Literal('list'), data: Type.Array(Refund) });
 export const RefundIdParams = Type.Object({ id: Type.String({ pattern: '^rf_[0-9A-HJKMNP-TV-Z]{26}$' }) });
+
+export const PAGE_LIMIT_MAX = 100;
+
+export const ListPaymentsQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: `1 to ${PAGE_LIMIT_MAX}; default 20` }),
+    ),
+    starting_after: Type.Optional(
+      Type.String({
+        pattern: '^pay_[0-9A-HJKMNP-TV-Z]{26}$',
+        description: 'The last id of the previous page',
+      }),
+    ),
+    state: Type.Optional(Type.Union(PAYMENT_STATES.map((s) => Type.Literal(s)))),
+  },
+  { additionalProperties: false },
+);
+
+export const PaymentList = Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(Payment),
+  has_more: Type.Boolean(),
+});

@@ -8,6 +8,7 @@ import { paymentView } from '../../services/payment-view.ts';
 import {
   findPaymentById,
   findPaymentByOrderNo,
+  listPaymentsPage,
   type PaymentRecord,
 } from '../../storage/repositories/payments.ts';
 import { withIdempotency } from '../idempotency.ts';
@@ -15,9 +16,11 @@ import type { AuthenticatedMerchant } from '../merchant-auth.ts';
 import {
   CreatePaymentBody,
   errorResponses,
+  ListPaymentsQuery,
   OrderNoParams,
   Payment,
   PaymentIdParams,
+  PaymentList,
   SignedHeaders,
 } from '../schemas.ts';
 
@@ -65,6 +68,31 @@ export function paymentRoutes(app: FastifyInstance, gw: Gateway): void {
         },
       );
       return send(reply, stored);
+    },
+  );
+
+  app.get(
+    '/v1/payments',
+    {
+      schema: {
+        summary: 'List payments, newest first',
+        description:
+          'Cursor pagination: pass the last id of a page as starting_after to get the next; has_more says whether one follows.',
+        tags: ['payments'],
+        headers: SignedHeaders,
+        querystring: ListPaymentsQuery,
+        response: { 200: PaymentList, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const merchant = merchantOf(request);
+      const query = request.query as { limit?: string; starting_after?: string; state?: string };
+      const page = await listPaymentsPage(gw.store.db, merchant.credential.app_id, {
+        limit: query.limit === undefined ? 20 : Number(query.limit),
+        ...(query.starting_after !== undefined ? { starting_after: query.starting_after } : {}),
+        ...(query.state !== undefined ? { state: query.state } : {}),
+      });
+      return { object: 'list', data: page.payments.map(view), has_more: page.has_more };
     },
   );
 

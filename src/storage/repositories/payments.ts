@@ -120,3 +120,22 @@ export async function scheduleCheck(
     .where('state', 'in', OPEN_STATES)
     .execute();
 }
+
+/**
+ * One page of an app's payments, newest first, after the cursor (a payment id: ids sort by
+ * creation time). Reads one row more than asked to tell whether more follow.
+ */
+export async function listPaymentsPage(
+  db: Db,
+  app_id: string,
+  options: { limit: number; starting_after?: string; state?: string },
+): Promise<{ payments: PaymentRecord[]; has_more: boolean }> {
+  let query = db.selectFrom('payments').selectAll().where('app_id', '=', app_id);
+  if (options.starting_after !== undefined) query = query.where('id', '<', options.starting_after);
+  if (options.state !== undefined) query = query.where('state', '=', options.state);
+  const rows = (await query
+    .orderBy('id', 'desc')
+    .limit(options.limit + 1)
+    .execute()) as PaymentRecord[];
+  return { payments: rows.slice(0, options.limit), has_more: rows.length > options.limit };
+}
