@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAlipaySimulator } from '../../src/channels/alipay/simulator/server.ts';
+import { type AlipaySimulator, createAlipaySimulator } from '../../src/channels/alipay/simulator/server.ts';
 import { makeTestCerts, rsaPair } from '../../src/channels/alipay/testing.ts';
 import { orderIdOf } from '../../src/channels/unionpay/order-id.ts';
 import { createUnionpaySimulator } from '../../src/channels/unionpay/simulator/server.ts';
@@ -117,19 +117,7 @@ export const wechatDirect: ChannelKit = {
       public_key_pem: h.sim.platformPublicKeyPem,
     });
     h.sim.registerMerchant(seeded.wechat);
-    return {
-      client: clientFor(h, seeded.app_id, seeded.app_secret),
-      sim_url: h.sim_url,
-      account_id: seeded.channel_account_id,
-      pay: async (id) => {
-        const paid = h.sim.pay(id);
-        if (!paid.ok) throw new Error(`simulator refused to pay ${id}: ${paid.code}`);
-      },
-      deliverNotifications: async () => void (await h.sim.deliverDueNotifications()),
-      dropNextNotification: () => postJson(`${h.sim_url}/sim/faults`, DROP_ONE),
-      addFault: (rule) => postJson(`${h.sim_url}/sim/faults`, rule),
-      stop: async () => {},
-    };
+    return wechatRuntime(h, clientFor(h, seeded.app_id, seeded.app_secret), seeded.channel_account_id);
   },
 };
 
@@ -179,22 +167,7 @@ export const alipayDirect: ChannelKit = {
       },
       secrets: { app_private_key_pem: keys.private_key_pem },
     });
-    return {
-      client: clientFor(h, paymux_app, secret),
-      sim_url: url,
-      account_id: account.id,
-      pay: async (id) => {
-        const paid = await sim.pay(id);
-        if (!paid.ok) throw new Error(`simulator refused to pay ${id}`);
-      },
-      deliverNotifications: async () => void (await sim.deliverDueNotifications()),
-      dropNextNotification: async () => void sim.addFault(DROP_ONE),
-      addFault: async (rule) => void sim.addFault(rule),
-      stop: async () => {
-        await sim.stop();
-        await sim.app.close();
-      },
-    };
+    return alipayRuntime(sim, url, clientFor(h, paymux_app, secret), account.id);
   },
 };
 
@@ -286,19 +259,7 @@ export const wechatPartner: ChannelKit = {
         wechatpay_public_key_pem: h.sim.platformPublicKeyPem,
       },
     });
-    return {
-      client: clientFor(h, app_id, secret),
-      sim_url: h.sim_url,
-      account_id: account.id,
-      pay: async (id) => {
-        const paid = h.sim.pay(id);
-        if (!paid.ok) throw new Error(`simulator refused to pay ${id}: ${paid.code}`);
-      },
-      deliverNotifications: async () => void (await h.sim.deliverDueNotifications()),
-      dropNextNotification: () => postJson(`${h.sim_url}/sim/faults`, DROP_ONE),
-      addFault: (rule) => postJson(`${h.sim_url}/sim/faults`, rule),
-      stop: async () => {},
-    };
+    return wechatRuntime(h, clientFor(h, app_id, secret), account.id);
   },
 };
 
@@ -340,19 +301,7 @@ export const wechatV2Codes: ChannelKit = {
         wechatpay_public_key_pem: h.sim.platformPublicKeyPem,
       },
     });
-    return {
-      client: clientFor(h, app_id, secret),
-      sim_url: h.sim_url,
-      account_id: account.id,
-      pay: async (id) => {
-        const paid = h.sim.pay(id);
-        if (!paid.ok) throw new Error(`simulator refused to pay ${id}: ${paid.code}`);
-      },
-      deliverNotifications: async () => void (await h.sim.deliverDueNotifications()),
-      dropNextNotification: () => postJson(`${h.sim_url}/sim/faults`, DROP_ONE),
-      addFault: (rule) => postJson(`${h.sim_url}/sim/faults`, rule),
-      stop: async () => {},
-    };
+    return wechatRuntime(h, clientFor(h, app_id, secret), account.id);
   },
 };
 
@@ -389,19 +338,7 @@ export const wechatCertificates: ChannelKit = {
       },
       secrets: { merchant_private_key_pem: keys.private_key_pem, apiv3_key: m.apiv3_key },
     });
-    return {
-      client: clientFor(h, app_id, secret),
-      sim_url: h.sim_url,
-      account_id: account.id,
-      pay: async (id) => {
-        const paid = h.sim.pay(id);
-        if (!paid.ok) throw new Error(`simulator refused to pay ${id}: ${paid.code}`);
-      },
-      deliverNotifications: async () => void (await h.sim.deliverDueNotifications()),
-      dropNextNotification: () => postJson(`${h.sim_url}/sim/faults`, DROP_ONE),
-      addFault: (rule) => postJson(`${h.sim_url}/sim/faults`, rule),
-      stop: async () => {},
-    };
+    return wechatRuntime(h, clientFor(h, app_id, secret), account.id);
   },
 };
 
@@ -453,22 +390,7 @@ export const alipayIsvCert: ChannelKit = {
       },
       secrets: { app_private_key_pem: isv_keys.private_key_pem, app_auth_token: 'tok_kit_isv' },
     });
-    return {
-      client: clientFor(h, app_id, secret),
-      sim_url: url,
-      account_id: account.id,
-      pay: async (id) => {
-        const paid = await sim.pay(id);
-        if (!paid.ok) throw new Error(`simulator refused to pay ${id}`);
-      },
-      deliverNotifications: async () => void (await sim.deliverDueNotifications()),
-      dropNextNotification: async () => void sim.addFault(DROP_ONE),
-      addFault: async (rule) => void sim.addFault(rule),
-      stop: async () => {
-        await sim.stop();
-        await sim.app.close();
-      },
-    };
+    return alipayRuntime(sim, url, clientFor(h, app_id, secret), account.id);
   },
 };
 
@@ -481,6 +403,48 @@ export const CHANNEL_KITS: readonly ChannelKit[] = [
   alipayIsvCert,
   unionpayDirect,
 ];
+
+/** The WeChat kits share the harness's WeChat Pay simulator; only the account differs. */
+function wechatRuntime(h: Harness, client: PaymuxClient, account_id: string): KitRuntime {
+  return {
+    client,
+    sim_url: h.sim_url,
+    account_id,
+    pay: async (id) => {
+      const paid = h.sim.pay(id);
+      if (!paid.ok) throw new Error(`simulator refused to pay ${id}: ${paid.code}`);
+    },
+    deliverNotifications: async () => void (await h.sim.deliverDueNotifications()),
+    dropNextNotification: () => postJson(`${h.sim_url}/sim/faults`, DROP_ONE),
+    addFault: (rule) => postJson(`${h.sim_url}/sim/faults`, rule),
+    stop: async () => {},
+  };
+}
+
+/** An Alipay kit's own simulator, and how the payer uses it. */
+function alipayRuntime(
+  sim: AlipaySimulator,
+  url: string,
+  client: PaymuxClient,
+  account_id: string,
+): KitRuntime {
+  return {
+    client,
+    sim_url: url,
+    account_id,
+    pay: async (id) => {
+      const paid = await sim.pay(id);
+      if (!paid.ok) throw new Error(`simulator refused to pay ${id}`);
+    },
+    deliverNotifications: async () => void (await sim.deliverDueNotifications()),
+    dropNextNotification: async () => void sim.addFault(DROP_ONE),
+    addFault: async (rule) => void sim.addFault(rule),
+    stop: async () => {
+      await sim.stop();
+      await sim.app.close();
+    },
+  };
+}
 
 async function merchantWithApp(h: Harness, name: string) {
   const merchant = await createMerchant(h.gateway.gw, name);
