@@ -18,8 +18,3 @@ export function classifyPaymentCode(code: string): PayWay | null {
   for (const rule of PAYMENT_CODE_RULES) if (rule.pattern.test(code)) return rule.way;
   return null;
 }
-
-/** True when `code` is a valid payment code for the given *_BAR pay way. */
-export function paymentCodeFits(way: PayWay, code: string): boolean {
-  return classifyPaymentCode(code) === way;
-}

@@ -39,8 +39,6 @@ export const TXN_TYPE_QUERY = '00';
 export const TXN_TYPE_REFUND = '04';
 export const TXN_TYPE_CANCEL = '31';
 
-/** 云闪付 payment codes: 62 + 17 digits. */
-export const PAYMENT_CODE_PATTERN = /^62\d{17}$/;
 /** Consume QR codes UnionPay returns look like this (the simulator imitates it). */
 export const QR_CODE_PREFIX = 'https://qr.95516.com/';
 

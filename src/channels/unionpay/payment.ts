@@ -1,4 +1,5 @@
 import type { PayWay } from '../../domain/pay-way.ts';
+import { classifyPaymentCode } from '../../domain/payment-code.ts';
 import type {
   ChannelContext,
   CloseOutcome,
@@ -13,7 +14,6 @@ import {
   CURRENCY_CNY,
   JSAPI_TN_FIELD,
   JSAPI_USER_AUTH_FIELD,
-  PAYMENT_CODE_PATTERN,
   TXN_BAR_CONSUME,
   TXN_JSAPI_CONSUME,
   TXN_QR_APPLY,
@@ -64,7 +64,8 @@ function createFields(payment: PaymentForChannel, ids: WireIds): { fields: AcpFi
   }
   if (payment.pay_way === 'UP_BAR') {
     const code = payment.auth_code ?? '';
-    if (!PAYMENT_CODE_PATTERN.test(code))
+    // 62 + 17 digits: the one rule for every wallet's codes lives in domain/payment-code.ts.
+    if (classifyPaymentCode(code) !== 'UP_BAR')
       return refused('AUTH_CODE_INVALID', 'a UnionPay payment code is 62 followed by 17 digits');
     return { fields: { ...TXN_BAR_CONSUME, ...base, qrNo: code } };
   }

@@ -1,3 +1,4 @@
+import { classifyPaymentCode } from '../../domain/payment-code.ts';
 import type { ChannelContext, CreateOutcome, PaymentForChannel, ReverseOutcome } from '../types.ts';
 import type { WechatConfig } from './config.ts';
 import { closeIds, foreignIdOf, payIds, transactionsBase } from './merchant-ids.ts';
@@ -11,7 +12,6 @@ import { readTransaction } from './wire.ts';
  * trade itself. USERPAYING (the payer must confirm on the phone), SYSTEM_ERROR and BANK_ERROR
  * never mean failure: the payment is then PAYING or unknown, and query (or reverse) settles it.
  */
-const WECHAT_AUTH_CODE = /^1[0-5]\d{16}$/;
 /** Codes after which the order may exist or be paid: only a query can tell. */
 const NOT_REFUSALS = new Set([
   'USERPAYING',
@@ -25,7 +25,7 @@ const NOT_REFUSALS = new Set([
 export function authCodeProblem(payment: PaymentForChannel): string | null {
   if (payment.auth_code === undefined || payment.auth_code === '')
     return 'WX_BAR needs the scanned auth_code';
-  if (!WECHAT_AUTH_CODE.test(payment.auth_code))
+  if (classifyPaymentCode(payment.auth_code) !== 'WX_BAR')
     return 'auth_code is not a WeChat payment code (18 digits, 10–15…)';
   return null;
 }

@@ -43,10 +43,6 @@ export async function listEnabledChannelAccounts(
     .execute();
 }
 
-export async function listMerchants(db: Db, limit: number): Promise<MerchantRecord[]> {
-  return db.selectFrom('merchants').selectAll().orderBy('created_at').limit(limit).execute();
-}
-
 /** Replaces an app's secrets: the current one becomes the previous (still accepted) one. */
 export async function updateAppSecrets(
   db: Db,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../../../domain/clock.ts';
 import { secureRandom } from '../../../domain/random.ts';
-import { closeHttpAgents } from '../../http-client.ts';
+import { parsePort, runMain, serveStandalone } from '../../simulator-kit/standalone.ts';
 import { createAlipaySimulator } from './server.ts';
 
 /**
@@ -16,8 +16,6 @@ import { createAlipaySimulator } from './server.ts';
  * "alipay_root_cert_pem"]} — for a parent process to read. Nothing else goes to stdout. SIGTERM or
  * SIGINT stops it cleanly (exit code 0).
  */
-const SHUTDOWN_GRACE_MS = 5_000;
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -29,8 +27,7 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0 to 65535');
+  const port = parsePort(values.port);
   if ((values['cert-file'] === undefined) !== (values['root-cert-file'] === undefined))
     throw new Error('--cert-file and --root-cert-file go together');
 
@@ -48,39 +45,14 @@ async function main(): Promise<void> {
       : {}),
     logger: values.verbose,
   });
-  const url = await sim.app.listen({ host: '127.0.0.1', port });
-  sim.start();
-
-  let stopping = false;
-  const shutdown = () => {
-    if (stopping) return;
-    stopping = true;
-    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
-    sim
-      .stop()
-      .then(() => sim.app.close())
-      .then(() => {
-        closeHttpAgents();
-        process.exit(0);
-      })
-      .catch(() => process.exit(1));
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
-
-  process.stdout.write(
-    `${JSON.stringify({
-      url,
-      gateway_url: `${url}/gateway.do`,
-      alipay_public_key_pem: sim.alipayPublicKeyPem,
-      ...(sim.alipayPublicCertPem !== undefined
-        ? { alipay_public_cert_pem: sim.alipayPublicCertPem, alipay_root_cert_pem: sim.alipayRootCertPem }
-        : {}),
-    })}\n`,
-  );
+  await serveStandalone(sim, port, (url) => ({
+    url,
+    gateway_url: `${url}/gateway.do`,
+    alipay_public_key_pem: sim.alipayPublicKeyPem,
+    ...(sim.alipayPublicCertPem !== undefined
+      ? { alipay_public_cert_pem: sim.alipayPublicCertPem, alipay_root_cert_pem: sim.alipayRootCertPem }
+      : {}),
+  }));
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`alipay simulator: ${(error as Error).message}\n`);
-  process.exit(1);
-});
+runMain('alipay simulator', main);

@@ -1,3 +1,4 @@
+import { classifyPaymentCode } from '../../../domain/payment-code.ts';
 import { alphanumericNonce } from '../../../domain/random.ts';
 import { parseBeijingDateTime, toBeijingDateTime } from '../time.ts';
 import { amountOfFen } from '../wire.ts';
@@ -12,8 +13,6 @@ import { businessFailed, invalidArguments, type SimResult, success } from './res
  * refused, as a paid or closed trade is.
  */
 
-/** Payment codes: 16–24 digits starting 25–30 (protocols.md §5). */
-const AUTH_CODE = /^(2[5-9]|30)\d{14,22}$/;
 const OUT_TRADE_NO = /^[A-Za-z0-9_-]{1,64}$/;
 /** ALI_BAR under user_paying without resolve_after_ms: the payer takes this long to confirm. */
 const DEFAULT_CONFIRMATION_MS = 10_000;
@@ -137,7 +136,7 @@ export async function pay(m: MethodContext): Promise<SimResult> {
   const scene = text(m.biz, 'scene');
   if (scene !== 'bar_code') return invalidArguments('isv.invalid-parameter', 'scene 参数无效');
   const auth_code = text(m.biz, 'auth_code');
-  if (auth_code === undefined || !AUTH_CODE.test(auth_code))
+  if (auth_code === undefined || classifyPaymentCode(auth_code) !== 'ALI_BAR')
     return businessFailed(
       'ACQ.PAYMENT_AUTH_CODE_INVALID',
       '支付失败，获取顾客账户信息失败，请顾客刷新付款码后重新收款',

@@ -1,3 +1,4 @@
+import { classifyPaymentCode } from '../../../domain/payment-code.ts';
 import type { FaultRule } from '../../simulator-kit/faults.ts';
 import {
   CURRENCY_CNY,
@@ -5,7 +6,6 @@ import {
   JSAPI_USER_AUTH_FIELD,
   ORDER_ID_PATTERN,
   ORDER_REF_FIELD,
-  PAYMENT_CODE_PATTERN,
   TXN_BAR_CONSUME,
   TXN_CANCEL,
   TXN_JSAPI_CONSUME,
@@ -110,7 +110,7 @@ async function consume(
     back_url: fields.backUrl!,
   };
   if (way === 'bar') {
-    if (!PAYMENT_CODE_PATTERN.test(fields.qrNo ?? '')) return reply(fields, '61');
+    if (classifyPaymentCode(fields.qrNo ?? '') !== 'UP_BAR') return reply(fields, '61');
     const paying = rules.find((r) => r.kind === 'user_paying');
     if (paying) {
       txn.state = 'paying';

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { systemClock } from '../../../domain/clock.ts';
 import { secureRandom } from '../../../domain/random.ts';
-import { closeHttpAgents } from '../../http-client.ts';
+import { parsePort, runMain, serveStandalone } from '../../simulator-kit/standalone.ts';
 import { createWechatSimulator } from './server.ts';
 
 /**
@@ -13,8 +13,6 @@ import { createWechatSimulator } from './server.ts';
  * JSON line to stdout — {"url", "public_key_id", "public_key_pem"} — for a parent process to read.
  * Nothing else goes to stdout. SIGTERM or SIGINT stops it cleanly (exit code 0).
  */
-const SHUTDOWN_GRACE_MS = 5_000;
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -24,8 +22,7 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0 to 65535');
+  const port = parsePort(values.port);
 
   const sim = createWechatSimulator({
     clock: systemClock,
@@ -33,33 +30,11 @@ async function main(): Promise<void> {
     ...(values['key-file'] !== undefined ? { platformKeyFile: values['key-file'] } : {}),
     logger: values.verbose,
   });
-  const url = await sim.app.listen({ host: '127.0.0.1', port });
-  sim.start();
-
-  let stopping = false;
-  const shutdown = () => {
-    if (stopping) return;
-    stopping = true;
-    // A stuck close must not keep the process alive forever.
-    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
-    sim
-      .stop()
-      .then(() => sim.app.close())
-      .then(() => {
-        closeHttpAgents();
-        process.exit(0);
-      })
-      .catch(() => process.exit(1));
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
-
-  process.stdout.write(
-    `${JSON.stringify({ url, public_key_id: sim.platformPublicKeyId, public_key_pem: sim.platformPublicKeyPem })}\n`,
-  );
+  await serveStandalone(sim, port, (url) => ({
+    url,
+    public_key_id: sim.platformPublicKeyId,
+    public_key_pem: sim.platformPublicKeyPem,
+  }));
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`wechat simulator: ${(error as Error).message}\n`);
-  process.exit(1);
-});
+runMain('wechat simulator', main);

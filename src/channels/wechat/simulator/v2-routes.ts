@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { classifyPaymentCode } from '../../../domain/payment-code.ts';
 import { alphanumericNonce } from '../../../domain/random.ts';
 import type { FaultRule } from '../../simulator-kit/faults.ts';
 import { type V2SignType, v2Sign } from '../crypto.ts';
@@ -32,7 +33,6 @@ interface V2Context {
 }
 
 const OUT_TRADE_NO = /^[0-9A-Za-z_\-*|]{6,32}$/;
-const AUTH_CODE = /^1[0-5]\d{16}$/;
 const HANG_MAX_MS = 120_000;
 
 function fail(reply: FastifyReply, message: string) {
@@ -115,7 +115,8 @@ function micropay(core: SimCore, ctx: V2Context): Result {
   if (!OUT_TRADE_NO.test(f.out_trade_no ?? '')) return businessFail('PARAM_ERROR', 'out_trade_no 格式错误');
   if (!/^[1-9]\d{0,11}$/.test(f.total_fee ?? '')) return businessFail('PARAM_ERROR', 'total_fee 格式错误');
   if (isIP(f.spbill_create_ip ?? '') === 0) return businessFail('PARAM_ERROR', 'spbill_create_ip 格式错误');
-  if (!AUTH_CODE.test(f.auth_code ?? '')) return businessFail('AUTH_CODE_INVALID', '付款码无效');
+  if (classifyPaymentCode(f.auth_code ?? '') !== 'WX_BAR')
+    return businessFail('AUTH_CODE_INVALID', '付款码无效');
   const fingerprint = fingerprintOf(f);
   const existing = core.orders.get(f.out_trade_no!);
   if (existing) {

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { classifyPaymentCode } from '../../../domain/payment-code.ts';
 import { parseRfc3339 } from '../time.ts';
 import { isRecord } from '../wire.ts';
 import type { SimOrderIds, SimTradeType } from './orders.ts';
@@ -79,7 +80,6 @@ function checkIds(value: Record<string, unknown>, partner: boolean): Checked<Sim
 }
 
 const OPENID = /^[A-Za-z0-9_-]{1,128}$/;
-const AUTH_CODE = /^1[0-5]\d{16}$/;
 
 function checkPayer(value: unknown, partner: boolean, ids: SimOrderIds): Checked<Record<string, string>> {
   if (!isRecord(value)) return fail('payer', 'is required and must be an object');
@@ -163,7 +163,7 @@ export function checkPayBody(
   }
   if (codepay) {
     const auth_code = isRecord(value.payer) ? value.payer.auth_code : undefined;
-    if (typeof auth_code !== 'string' || !AUTH_CODE.test(auth_code))
+    if (typeof auth_code !== 'string' || classifyPaymentCode(auth_code) !== 'WX_BAR')
       return fail('payer.auth_code', 'must be an 18-digit WeChat payment code');
     request.auth_code = auth_code;
   }
