@@ -226,4 +226,45 @@ export interface ChannelAdapter {
   ): Promise<RefundOutcome>;
   /** The channel's bill of one day (YYYY-MM-DD, Beijing time), parsed as a stream. */
   downloadBill?(ctx: ChannelContext, account: ChannelAccount, bill_date: string): AsyncIterable<BillRow>;
+  /** The QR cashier's way to learn who the payer is inside this channel's wallet (OAuth / user auth). */
+  payer_authorization?: PayerAuthorization;
 }
+
+/**
+ * Wallet identity capture for the QR cashier (WeChat OAuth snsapi_base, Alipay user authorisation,
+ * UnionPay user auth). The cashier sends the payer's browser to `authorizeUrl`; the wallet sends it
+ * back to `redirect_uri` with a one-time code and our `state`; `exchange` turns that callback into
+ * the payer's identity or a typed failure. Never an identity that is empty or "undefined".
+ */
+export interface PayerAuthorization {
+  /** The in-wallet pay way the identity is for (WX_JSAPI, ALI_JSAPI, UP_JSAPI). */
+  readonly pay_way: PayWay;
+  /** Why the account cannot authorise payers (a missing AppSecret, say), or null when it can. */
+  configProblem(account: ChannelAccount): string | null;
+  /** Where to send the payer's browser; the wallet returns to redirect_uri with a code and `state`. */
+  authorizeUrl(account: ChannelAccount, redirect_uri: string, state: string): string;
+  /** The callback's query parameters (as received) to the payer identity, or a typed failure. */
+  exchange(
+    ctx: ChannelContext,
+    account: ChannelAccount,
+    callback: Readonly<Record<string, string>>,
+  ): Promise<IdentityOutcome>;
+}
+
+export type IdentityFailureCode =
+  /** The payer refused, or the wallet said the authorisation failed (no code came back). */
+  | 'PAYER_AUTH_DENIED'
+  /** The callback carried no code at all (a broken redirect, a code lost behind a `#`). */
+  | 'PAYER_AUTH_CODE_MISSING'
+  /** The channel says the code was already used. */
+  | 'PAYER_AUTH_CODE_REUSED'
+  /** The channel says the code is invalid or expired. */
+  | 'PAYER_AUTH_CODE_INVALID'
+  /** The channel answered without a usable identity (no openid / user_id / open_id). */
+  | 'PAYER_IDENTITY_MISSING'
+  /** No usable answer from the channel (timeout, 5xx, bad signature). */
+  | 'PAYER_AUTH_UNAVAILABLE';
+
+export type IdentityOutcome =
+  | { kind: 'identified'; payer: PayerIdentity }
+  | { kind: 'failed'; code: IdentityFailureCode; detail: string };
