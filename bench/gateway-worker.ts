@@ -1,10 +1,15 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import diagnostics_channel from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
+import type http from 'node:http';
 import { Session } from 'node:inspector';
+import SqliteDatabase from 'better-sqlite3';
 import { type GatewayRuntime, openGateway } from '../src/boot/open-gateway.ts';
 import { loadConfig } from '../src/config/env.ts';
-import { seedWechatMerchant } from '../src/demo/seed.ts';
 import { newId } from '../src/domain/ids.ts';
+import { alphanumericNonce } from '../src/domain/random.ts';
+import { createApp, createChannelAccount, createMerchant } from '../src/services/tenants.ts';
 import { insertPaymentIfNew, type PaymentRecord } from '../src/storage/repositories/payments.ts';
 import { serveWorker } from './processes.ts';
 
@@ -18,6 +23,7 @@ let runtime: GatewayRuntime | null = null;
 serveWorker(async (message) => {
   switch (message.cmd) {
     case 'start': {
+      // Opens the gateway on data_dir (or DATABASE_URL from the environment); seeds nothing.
       const config = loadConfig({
         ...process.env,
         PAYMUX_DATA_DIR: String(message.data_dir),
@@ -25,31 +31,17 @@ serveWorker(async (message) => {
         PAYMUX_PORT: '0',
       });
       runtime = await openGateway({ config, start_jobs: true });
+      if (message.channel_timing) installChannelTiming(runtime.http.server);
       const url = await runtime.http.listen({ host: '127.0.0.1', port: 0 });
       runtime.gw.settings.public_url = url;
-      const sim = message.sim as { url: string; public_key_id: string; public_key_pem: string };
-      const merchants = [];
-      for (let i = 0; i < Number(message.merchants ?? 1); i++) {
-        const seeded = await seedWechatMerchant(runtime.gw, `Bench Shop ${i}`, sim);
-        const registered = await fetch(`${sim.url}/sim/merchants`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(seeded.wechat),
-        });
-        if (registered.status !== 201)
-          throw new Error(`simulator refused merchant: ${await registered.text()}`);
-        merchants.push({
-          app_id: seeded.app_id,
-          secret: seeded.app_secret,
-          merchant_id: seeded.merchant_id,
-          channel_account_id: seeded.channel_account_id,
-          mchid: seeded.wechat.mchid,
-          appid: seeded.wechat.appid,
-          apiv3_key: seeded.wechat.apiv3_key,
-        });
-      }
-      return { url, merchants };
+      return { url };
     }
+    case 'seed':
+      return seedMerchants(message as unknown as SeedSpec);
+    case 'close':
+      await runtime?.close();
+      runtime = null;
+      return true;
     case 'cpu':
       // CPU time of the whole process (event loop and thread pool) and the event loop's busy share.
       return {
@@ -97,6 +89,26 @@ serveWorker(async (message) => {
   }
 });
 
+// BENCH_SLOW_SQL=ms: log every SQLite statement slower than that (SQL text and time), to stderr.
+if (process.env.BENCH_SLOW_SQL) {
+  const threshold_ms = Number(process.env.BENCH_SLOW_SQL);
+  const prepare = SqliteDatabase.prototype.prepare;
+  SqliteDatabase.prototype.prepare = function (this: SqliteDatabase.Database, sql: string) {
+    const statement = prepare.call(this, sql);
+    for (const method of ['all', 'get', 'run'] as const) {
+      const original = statement[method] as (...args: unknown[]) => unknown;
+      (statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+        const started = performance.now();
+        const out = original.apply(statement, args);
+        const ms = performance.now() - started;
+        if (ms >= threshold_ms) process.stderr.write(`slow sql ${ms.toFixed(1)} ms: ${sql}\n`);
+        return out;
+      };
+    }
+    return statement;
+  } as typeof prepare;
+}
+
 // Keep a key generation out of the measured window (the first one loads OpenSSL's RSA code).
 generateKeyPairSync('rsa', { modulusLength: 1024 });
 
@@ -122,21 +134,173 @@ async function profileStop(file: string): Promise<string> {
   return file;
 }
 
+export interface BenchMerchant {
+  app_id: string;
+  secret: string;
+  merchant_id: string;
+  channel_account_id: string;
+  mchid: string;
+  appid: string;
+  apiv3_key: string;
+}
+
+interface SeedSpec {
+  count: number;
+  sim: { url: string; public_key_id: string; public_key_pem: string };
+  /** Also give the first merchant an Alipay account on this simulator (for ALI_QR). */
+  alipay?: { url: string; gateway_url: string; alipay_public_key_pem: string };
+}
+
+/**
+ * Merchants, each with an app and a WeChat Pay direct account registered with the simulator. One
+ * merchant key pair serves them all (a key pair costs ~100 ms to make; 1,000 merchants must seed
+ * in seconds); the ids, mchid, appid, serial and APIv3 key are each merchant's own. Seeded in
+ * parallel batches, so the grouped commits take many at once.
+ */
+async function seedMerchants(spec: SeedSpec): Promise<BenchMerchant[]> {
+  const gw = runtime!.gw;
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const private_pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const public_pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const digits = (n: number) => Array.from(randomBytes(n), (b) => String(b % 10)).join('');
+  const seedOne = async (i: number): Promise<BenchMerchant> => {
+    const name = `Bench Shop ${i}`;
+    const wechat = {
+      mchid: `19${digits(8)}`,
+      appid: `wx${randomBytes(8).toString('hex')}`,
+      merchant_serial_no: randomBytes(20).toString('hex').toUpperCase(),
+      apiv3_key: alphanumericNonce(gw.random, 32),
+    };
+    const merchant = await createMerchant(gw, name);
+    const app = await createApp(gw, merchant.id, `${name} app`);
+    const account = await createChannelAccount(gw, {
+      merchant_id: merchant.id,
+      channel: 'wechat',
+      mode: 'direct',
+      name: `${name} WeChat Pay`,
+      settings: {
+        mchid: wechat.mchid,
+        appid: wechat.appid,
+        merchant_serial_no: wechat.merchant_serial_no,
+        wechatpay_public_key_id: spec.sim.public_key_id,
+        api_base_url: spec.sim.url,
+      },
+      secrets: {
+        merchant_private_key_pem: private_pem,
+        apiv3_key: wechat.apiv3_key,
+        wechatpay_public_key_pem: spec.sim.public_key_pem,
+      },
+    });
+    const registered = await fetch(`${spec.sim.url}/sim/merchants`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...wechat, merchant_public_key_pem: public_pem }),
+    });
+    if (registered.status !== 201) throw new Error(`simulator refused merchant: ${await registered.text()}`);
+    if (i === 0 && spec.alipay) {
+      const app_id = `2021${digits(12)}`;
+      const seller_id = `2088${digits(12)}`;
+      await createChannelAccount(gw, {
+        merchant_id: merchant.id,
+        channel: 'alipay',
+        mode: 'direct',
+        name: `${name} Alipay`,
+        settings: {
+          app_id,
+          seller_id,
+          alipay_public_key_pem: spec.alipay.alipay_public_key_pem,
+          gateway_url: spec.alipay.gateway_url,
+        },
+        secrets: { app_private_key_pem: private_pem },
+      });
+      const ali = await fetch(`${spec.alipay.url}/sim/apps`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ app_id, app_public_key_pem: public_pem, seller_id }),
+      });
+      if (ali.status !== 201) throw new Error(`alipay simulator refused app: ${await ali.text()}`);
+    }
+    return {
+      app_id: app.id,
+      secret: app.secret,
+      merchant_id: merchant.id,
+      channel_account_id: account.id,
+      mchid: wechat.mchid,
+      appid: wechat.appid,
+      apiv3_key: wechat.apiv3_key,
+    };
+  };
+  const out: BenchMerchant[] = [];
+  const BATCH = 25;
+  for (let i = 0; i < spec.count; i += BATCH) {
+    const batch = Array.from({ length: Math.min(BATCH, spec.count - i) }, (_, j) => seedOne(i + j));
+    out.push(...(await Promise.all(batch)));
+  }
+  return out;
+}
+
+/**
+ * BENCH latency scenario only: each response carries the time this process spent in channel
+ * calls while handling it (x-bench-channel-ms, from Node's own HTTP client instrumentation: request
+ * created → response body ended) and the time from the request event to the response head
+ * (x-bench-server-ms). The request's async context tells which channel calls were made for it.
+ */
+interface RequestTiming {
+  start: number;
+  channel_ms: number;
+  calls: number;
+}
+const timing_context = new AsyncLocalStorage<RequestTiming>();
+function installChannelTiming(server: http.Server): void {
+  diagnostics_channel.subscribe('http.client.request.start', (message) => {
+    const timing = timing_context.getStore();
+    if (!timing) return;
+    const { request } = message as { request: http.ClientRequest };
+    const started = performance.now();
+    request.once('response', (response: http.IncomingMessage) =>
+      response.once('end', () => {
+        timing.channel_ms += performance.now() - started;
+        timing.calls += 1;
+      }),
+    );
+  });
+  const listeners = server.listeners('request') as Array<
+    (req: http.IncomingMessage, res: http.ServerResponse) => void
+  >;
+  server.removeAllListeners('request');
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const timing: RequestTiming = { start: performance.now(), channel_ms: 0, calls: 0 };
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: http.ServerResponse, ...args: unknown[]) {
+      if (!this.headersSent) {
+        this.setHeader('x-bench-channel-ms', timing.channel_ms.toFixed(3));
+        this.setHeader('x-bench-channel-calls', String(timing.calls));
+        this.setHeader('x-bench-server-ms', (performance.now() - timing.start).toFixed(3));
+      }
+      return (writeHead as (...a: unknown[]) => http.ServerResponse).apply(this, args);
+    } as typeof res.writeHead;
+    timing_context.run(timing, () => {
+      for (const listener of listeners) listener.call(server, req, res);
+    });
+  });
+}
+
 interface SeedPending {
   count: number;
-  merchant_id: string;
-  app_id: string;
-  channel_account_id: string;
+  merchants: Array<{ merchant_id: string; app_id: string; channel_account_id: string }>;
   notify_url: string;
 }
 
 /**
- * Payments waiting for their payer, written straight through the repository (in commits of 500):
- * the notify scenario then pays them with channel notifications at full rate.
+ * Payments waiting for their payer, written straight through the repository (in commits of 500),
+ * spread round-robin over the given merchants: the notify scenario then pays them with channel
+ * notifications at full rate.
  */
-async function seedPending(spec: SeedPending): Promise<Array<{ id: string; amount_fen: number }>> {
+async function seedPending(
+  spec: SeedPending,
+): Promise<Array<{ id: string; amount_fen: number; merchant: number }>> {
   const gw = runtime!.gw;
-  const out: Array<{ id: string; amount_fen: number }> = [];
+  const out: Array<{ id: string; amount_fen: number; merchant: number }> = [];
   const now = gw.clock.now_ms();
   for (let done = 0; done < spec.count; ) {
     const batch = Math.min(500, spec.count - done);
@@ -144,12 +308,14 @@ async function seedPending(spec: SeedPending): Promise<Array<{ id: string; amoun
     for (let i = 0; i < batch; i++) {
       const id = newId('payment', gw.clock, gw.random);
       const amount_fen = 1 + ((done + i) % 9999);
-      out.push({ id, amount_fen });
+      const merchant = (done + i) % spec.merchants.length;
+      const m = spec.merchants[merchant]!;
+      out.push({ id, amount_fen, merchant });
       rows.push({
         id,
-        merchant_id: spec.merchant_id,
-        app_id: spec.app_id,
-        channel_account_id: spec.channel_account_id,
+        merchant_id: m.merchant_id,
+        app_id: m.app_id,
+        channel_account_id: m.channel_account_id,
         channel: 'wechat',
         pay_way: 'WX_NATIVE',
         merchant_order_no: `seed-${id}`,

@@ -78,16 +78,19 @@ export interface SimulatorProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the WeChat Pay simulator as its own process and reads its one JSON line. */
-export async function startWechatSimulator(key_file: string): Promise<SimulatorProcess> {
-  const child = spawn(
-    process.execPath,
-    [...TSX, 'src/channels/wechat/simulator/main.ts', '--port', '0', '--key-file', key_file],
-    {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+export interface AlipaySimulatorProcess {
+  url: string;
+  gateway_url: string;
+  alipay_public_key_pem: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a simulator's standalone main as its own process and reads its one JSON line. */
+async function startSimulator<T>(main: string, key_file: string): Promise<T & { stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [...TSX, main, '--port', '0', '--key-file', key_file], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let buffer = '';
   const line = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (d) => {
@@ -95,9 +98,9 @@ export async function startWechatSimulator(key_file: string): Promise<SimulatorP
       const nl = buffer.indexOf('\n');
       if (nl >= 0) resolve(buffer.slice(0, nl));
     });
-    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${main} exited with ${code}`)));
   });
-  const info = JSON.parse(line) as { url: string; public_key_id: string; public_key_pem: string };
+  const info = JSON.parse(line) as T;
   return {
     ...info,
     async stop() {
@@ -106,4 +109,14 @@ export async function startWechatSimulator(key_file: string): Promise<SimulatorP
       await once(child, 'exit');
     },
   };
+}
+
+/** The WeChat Pay simulator in its own process. */
+export function startWechatSimulator(key_file: string): Promise<SimulatorProcess> {
+  return startSimulator('src/channels/wechat/simulator/main.ts', key_file);
+}
+
+/** The Alipay simulator in its own process. */
+export function startAlipaySimulator(key_file: string): Promise<AlipaySimulatorProcess> {
+  return startSimulator('src/channels/alipay/simulator/main.ts', key_file);
 }

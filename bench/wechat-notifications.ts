@@ -21,19 +21,15 @@ export interface NotificationTarget {
   mchid: string;
   appid: string;
   apiv3_key: string;
-  platform_key_file: string;
 }
 
+/** One notification per payment, for the account `targets[payment.merchant ?? 0]`. */
 export async function makeWechatNotifications(
-  target: NotificationTarget,
-  payments: Array<{ id: string; amount_fen: number }>,
+  platform_key_file: string,
+  targets: NotificationTarget[],
+  payments: Array<{ id: string; amount_fen: number; merchant?: number }>,
 ): Promise<PreparedRequest[]> {
-  const signer = new PlatformSigner(
-    loadOrCreatePlatformKey(target.platform_key_file),
-    systemClock,
-    secureRandom,
-  );
-  const path = `/v1/channel-notify/wechat/${target.account_id}`;
+  const signer = new PlatformSigner(loadOrCreatePlatformKey(platform_key_file), systemClock, secureRandom);
   const out: PreparedRequest[] = [];
   // Signing runs on the thread pool; keep a bounded number in flight.
   const IN_FLIGHT_MAX = 8;
@@ -42,6 +38,8 @@ export async function makeWechatNotifications(
     out.push(
       ...(await Promise.all(
         slice.map(async (p, j) => {
+          const target = targets[p.merchant ?? 0]!;
+          const path = `/v1/channel-notify/wechat/${target.account_id}`;
           const transaction = {
             appid: target.appid,
             mchid: target.mchid,

@@ -165,10 +165,10 @@ describe.each<DbKind>(['sqlite', 'postgres'])(
         'pay_way',
       );
       await expectRefused(
-        await raw(JSON.stringify({ ...valid(), pay_way: 'QR_CASHIER' })),
+        await raw(JSON.stringify({ ...valid(), pay_way: 'QR_CASHIER', expires_in_s: 59 })),
         400,
-        'PAY_WAY_UNSUPPORTED',
-        'pay_way',
+        'REQUEST_INVALID',
+        'expires_in_s',
       );
       // A wallet the merchant has no channel account for.
       await expectRefused(

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/domain/clock.ts';
 import { QUERY_INTERVAL_MAX_MS } from '../src/domain/query-schedule.ts';
 import { SeededRandom } from '../src/domain/random.ts';
+import { hashCreateInput, insertUnlessRetry, newPaymentRecord } from '../src/services/create-payment.ts';
 import type { PaymentView } from '../src/services/payment-view.ts';
+import { createResendAfterMs } from '../src/services/sync-payment.ts';
 import { listEventsOfPayment } from '../src/storage/repositories/events.ts';
 import { findPaymentById } from '../src/storage/repositories/payments.ts';
 import { type DbKind, postgresAvailable } from './support/databases.ts';
@@ -50,6 +52,45 @@ describe.each<DbKind>(['sqlite', 'postgres'])('payment sync on %s', (kind) => {
       await h.gateway.sync.drain();
     }
   }
+
+  it.skipIf(skip)(
+    'finishes a create that a crash cut off between the commit and the channel call',
+    async () => {
+      // What the dead process left: the CREATED row, and nothing at the channel.
+      const gw = h.gateway.gw;
+      const app = (await gw.credentials.get(h.merchant.app_id))!;
+      const input = {
+        merchant_order_no: `s-${kind}-cut`,
+        pay_way: 'WX_NATIVE' as const,
+        amount: 91,
+        subject: 'Dumplings',
+      };
+      const row = newPaymentRecord(gw, app, input, hashCreateInput(input), {
+        channel: 'wechat',
+        channel_account_id: h.merchant.channel_account_id,
+        pay_way: 'WX_NATIVE',
+        expires_at: clock.now_ms() + 600_000,
+        code_url: null,
+        next_check_at: clock.now_ms(),
+        payer_json: null,
+      });
+      expect(await insertUnlessRetry(gw, row)).toBeNull();
+      // Within the time a live create could still be running, nothing is sent again.
+      await h.gateway.sync.drain();
+      expect(await stateOf(row.id)).toBe('CREATED');
+      await advance(createResendAfterMs(gw) + 60_000);
+      const finished = (await findPaymentById(gw.store.db, row.id))!;
+      expect(finished.state).toBe('PENDING');
+      expect(finished.code_url).toMatch(/^weixin:\/\//);
+      // The merchant's retry now gets the code to show, and the payer can pay.
+      const retry = await h.client.request<PaymentView>('POST', '/v1/payments', input);
+      expect(retry.status).toBe(200);
+      expect(retry.body.code_url).toBe(finished.code_url);
+      expect(h.sim.pay(row.id).ok).toBe(true);
+      await h.sim.deliverDueNotifications();
+      expect(await stateOf(row.id)).toBe('SUCCESS');
+    },
+  );
 
   it.skipIf(skip)('turns a paid payment whose notification was lost into SUCCESS by query', async () => {
     const p = await create();

@@ -57,6 +57,7 @@ export async function openGateway(options: OpenGatewayOptions): Promise<GatewayR
     settings: {
       public_url: config.public_url ?? `http://${config.host}:${config.port}`,
       channel_timeout_ms: config.channel_timeout_ms,
+      demo_pages: config.simulators,
     },
     onEventsCommitted: () => deliverer?.wake(),
   };
@@ -78,7 +79,7 @@ export async function openGateway(options: OpenGatewayOptions): Promise<GatewayR
     sync,
     async close() {
       deliverer?.stop();
-      sync.stop();
+      await sync.stop();
       await daily_reconciliation.stop();
       maintenance.stop();
       await http.close();

@@ -9,9 +9,16 @@ export interface DemoFile {
   merchant_id: string;
   app_id: string;
   app_secret: string;
+  /** The WeChat Pay account (the first the demo had). */
   channel_account_id: string;
   gateway_url: string;
   wechat_simulator_url: string;
+  /** Added when the demo grew Alipay and UnionPay; absent in older files, seeded then. */
+  alipay_account_id?: string;
+  unionpay_account_id?: string;
+  alipay_simulator_url?: string;
+  unionpay_simulator_url?: string;
+  static_code_id?: string;
 }
 
 export function demoFilePath(data_dir: string): string {

@@ -22,6 +22,17 @@ export interface WechatSimulatorMerchant {
   merchant_serial_no: string;
   merchant_public_key_pem: string;
   apiv3_key: string;
+  /** The appid's AppSecret (web-page OAuth for the QR cashier); absent on accounts seeded before it. */
+  app_secret?: string;
+}
+
+/** The settings that point an account's payer authorisation and wallet bridge at a WeChat simulator. */
+export function wechatSimulatorWalletSettings(sim_url: string): Record<string, string> {
+  return {
+    oauth_base_url: sim_url,
+    sns_api_base_url: sim_url,
+    wallet_bridge_url: `${sim_url}/sim/wallet/bridge.js`,
+  };
 }
 
 export interface SeededMerchant {
@@ -45,6 +56,7 @@ export async function seedWechatMerchant(
     appid: `wx${randomBytes(8).toString('hex')}`,
     merchant_serial_no: randomBytes(20).toString('hex').toUpperCase(),
     apiv3_key: alphanumericNonce(gw.random, 32),
+    app_secret: randomBytes(16).toString('hex'),
   };
   const merchant = await createMerchant(gw, name);
   const app = await createApp(gw, merchant.id, `${name} app`);
@@ -59,11 +71,13 @@ export async function seedWechatMerchant(
       merchant_serial_no: wechat.merchant_serial_no,
       wechatpay_public_key_id: sim.public_key_id,
       api_base_url: sim.url,
+      ...wechatSimulatorWalletSettings(sim.url),
     },
     secrets: {
       merchant_private_key_pem,
       apiv3_key: wechat.apiv3_key,
       wechatpay_public_key_pem: sim.public_key_pem,
+      oauth_app_secret: wechat.app_secret,
     },
   });
   return {
@@ -89,6 +103,7 @@ export async function simulatorMerchantOf(
     merchant_serial_no: c.merchant_serial_no!,
     merchant_public_key_pem: publicPemOf(c.merchant_private_key_pem!),
     apiv3_key: c.apiv3_key!,
+    ...(c.oauth_app_secret ? { app_secret: c.oauth_app_secret } : {}),
   };
 }
 

@@ -136,6 +136,76 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     message: 'The channel of this payment does not support this operation yet.',
   },
+  // The QR cashier and the payer's wallet identity (pages and payment.payer_identity_failed events)
+  PAYER_AUTH_DENIED: {
+    status: 403,
+    retryable: true,
+    message:
+      'The payer did not authorise the wallet to tell us who they are; open the code again and allow it.',
+  },
+  PAYER_AUTH_CODE_MISSING: {
+    status: 400,
+    retryable: true,
+    message: 'The wallet returned without an authorisation code; open the code again in the wallet.',
+  },
+  PAYER_AUTH_CODE_REUSED: {
+    status: 409,
+    retryable: true,
+    message:
+      'The authorisation code was already used (a page reloaded or a link shared); open the code again.',
+  },
+  PAYER_AUTH_CODE_INVALID: {
+    status: 400,
+    retryable: true,
+    message: 'The wallet says the authorisation code is invalid or expired; open the code again.',
+  },
+  PAYER_IDENTITY_MISSING: {
+    status: 502,
+    retryable: true,
+    message: "The wallet answered without the payer's id (openid, user_id or open_id); nothing was charged.",
+  },
+  PAYER_AUTH_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    message: 'The wallet did not answer the identity request in time; open the code again.',
+  },
+  PAYER_AUTH_STATE_INVALID: {
+    status: 400,
+    retryable: true,
+    message:
+      'The authorisation came back to a different browser or session than it started in; open the code again.',
+  },
+  PAYER_AUTH_NOT_CONFIGURED: {
+    status: 422,
+    retryable: false,
+    message:
+      "The merchant's channel account cannot identify payers (for WeChat, set oauth_app_secret: the AppSecret of the appid).",
+  },
+  CASHIER_WALLET_NOT_ACCEPTED: {
+    status: 422,
+    retryable: false,
+    message: 'The merchant does not accept this wallet; pay with one of the wallets the page lists.',
+  },
+  CASHIER_PAYMENT_TAKEN: {
+    status: 409,
+    retryable: false,
+    message: 'Another payer or wallet is already paying this payment.',
+  },
+  CASHIER_PAYMENT_ENDED: {
+    status: 409,
+    retryable: false,
+    message: 'This payment has ended (paid, closed or expired); ask the merchant for a new code.',
+  },
+  STATIC_CODE_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    message: 'No active static code has this id.',
+  },
+  STATIC_CODE_AMOUNT_INVALID: {
+    status: 400,
+    retryable: false,
+    message: 'Type an amount in yuan with at most two decimals, from 0.01 to 50000.00.',
+  },
   // Channel notifications (answers to the channels, never to merchants)
   NOTIFY_SIGNATURE_INVALID: {
     status: 401,

@@ -15,6 +15,7 @@ export const ID_PREFIXES = {
   delivery_attempt: 'att',
   refund: 'rf',
   channel_notification: 'ntf',
+  static_code: 'sc',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -13,10 +13,13 @@ import {
 import type { Gateway } from '../services/gateway.ts';
 import { installErrorHandling } from './errors.ts';
 import { authenticateMerchant } from './merchant-auth.ts';
+import { cashierRoutes } from './routes/cashier.ts';
 import { channelNotifyRoutes } from './routes/channel-notify.ts';
 import { paymentRoutes } from './routes/payments.ts';
 import { refundRoutes } from './routes/refunds.ts';
+import { staticCodeApiRoutes, staticCodePageRoutes } from './routes/static-codes.ts';
 import { systemRoutes } from './routes/system.ts';
+import { testPageRoutes } from './routes/test-page.ts';
 
 export interface HttpOptions {
   body_limit_bytes: number;
@@ -92,6 +95,14 @@ export async function buildHttpApp(gw: Gateway, options: HttpOptions): Promise<F
     });
     paymentRoutes(api, gw);
     refundRoutes(api, gw);
+    staticCodeApiRoutes(api, gw);
+  });
+
+  // The payer's pages: the QR cashier, static codes and their plates; the operator's test page.
+  await app.register(async (pages) => {
+    cashierRoutes(pages, gw);
+    staticCodePageRoutes(pages, gw);
+    testPageRoutes(pages, gw);
   });
 
   await app.register(async (scope) => channelNotifyRoutes(scope, gw));

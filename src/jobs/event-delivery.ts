@@ -1,3 +1,4 @@
+import { failpoint } from '../boot/failpoints.ts';
 import { HttpClientError, httpRequest } from '../channels/http-client.ts';
 import { DELIVERY_TIMEOUT_MS, nextDeliveryAt } from '../domain/delivery-schedule.ts';
 import { newId } from '../domain/ids.ts';
@@ -38,6 +39,7 @@ export class EventDeliverer {
     const events = await this.gw.store.transact((tx) =>
       claimDueEvents(tx, now, DELIVERY_LEASE_MS, DELIVERY_BATCH_MAX, owner),
     );
+    failpoint('delivery.after_claim');
     await Promise.all(events.map((event) => this.deliver(event)));
     return events.length;
   }
@@ -129,6 +131,7 @@ export class EventDeliverer {
         error = e instanceof HttpClientError ? `${e.kind}: ${e.message}` : 'delivery failed';
       }
     }
+    failpoint('delivery.after_send');
     const finished = gw.clock.now_ms();
     const delivered = error === null;
     const next = delivered ? null : nextDeliveryAt(event.created_at, attempt_no);

@@ -1,3 +1,4 @@
+import { failpoint } from '../boot/failpoints.ts';
 import type { Gateway } from '../services/gateway.ts';
 import { syncPayment } from '../services/sync-payment.ts';
 import { syncRefund } from '../services/sync-refund.ts';
@@ -17,7 +18,7 @@ export const SYNC_POLL_INTERVAL_MS = 1_000;
  */
 export class PaymentSync {
   #timer: NodeJS.Timeout | null = null;
-  #running = false;
+  #round: Promise<void> | null = null;
   constructor(private readonly gw: Gateway) {}
 
   async runOnce(): Promise<number> {
@@ -28,6 +29,7 @@ export class PaymentSync {
     const refunds = await this.gw.store.transact((tx) =>
       claimDueRefundChecks(tx, now, SYNC_LEASE_MS, SYNC_BATCH_MAX),
     );
+    failpoint('sync.after_claim');
     const failed = (what: string, id: string) => (error: unknown) => {
       this.gw.logger.error({ err: error, id }, `${what} sync failed; retried when its lease runs out`);
     };
@@ -51,19 +53,21 @@ export class PaymentSync {
 
   start(): void {
     this.#timer = setInterval(() => {
-      if (this.#running) return;
-      this.#running = true;
-      this.runOnce()
+      if (this.#round) return;
+      this.#round = this.runOnce()
+        .then(() => undefined)
         .catch((error) => this.gw.logger.error({ err: error }, 'payment sync round failed'))
         .finally(() => {
-          this.#running = false;
+          this.#round = null;
         });
     }, SYNC_POLL_INTERVAL_MS);
     this.#timer.unref();
   }
 
-  stop(): void {
+  /** Stops the timer and waits for a round in progress, so the store can close after it. */
+  async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    await this.#round;
   }
 }

@@ -1,13 +1,14 @@
 import { channelAdapter } from '../channels/registry.ts';
 import type { ChannelName } from '../domain/pay-way.ts';
 import type { Gateway } from '../services/gateway.ts';
+import { ReconcileAuditTrail } from './audit-trail.ts';
 import { dayRangeOf } from './beijing-day.ts';
 import { matchStream } from './match-stream.ts';
 import { BillMatcher } from './matcher.ts';
 import { DatabaseOurSide } from './our-side.ts';
 import { repairItem } from './repair.ts';
 import { type AccountReport, ReportWriter } from './report.ts';
-import type { RepairRecord } from './types.ts';
+import type { DiscrepancyItem, RepairRecord } from './types.ts';
 
 /**
  * One account, one Beijing day: download the bill through the adapter (a stream), match it with
@@ -30,6 +31,7 @@ export async function reconcileAccount(
   const matcher = new BillMatcher(account.channel, account.id, day);
   const writer = await ReportWriter.open(out_dir, account.id);
   const head = { channel: account.channel, account_id: account.id, bill_date, started_at_ms };
+  const audit = await ReconcileAuditTrail.begin(gw, head);
   let error: string | undefined;
   const repairs: RepairRecord[] = [];
   try {
@@ -40,7 +42,10 @@ export async function reconcileAccount(
       new DatabaseOurSide(gw.store.db),
       matcher,
       {
-        emit: (item) => writer.add(item),
+        emit: async (item) => {
+          await writer.add(item);
+          await audit.add(item);
+        },
         repairs_max: REPAIRS_PER_ACCOUNT_MAX,
       },
     );
@@ -48,18 +53,20 @@ export async function reconcileAccount(
     for (const item of candidates) {
       const repair = await repairItem(gw, account, item);
       repairs.push(repair);
-      await writer.add({
+      const settled: DiscrepancyItem = {
         ...item,
         resolution: repair.outcome === 'repaired' ? 'repaired' : 'unresolved',
         ...(item.ours ? { ours: { ...item.ours, state: repair.state_after } } : {}),
         detail: `${item.detail}; ${repair.detail}`,
-      });
+      };
+      await writer.add(settled);
+      await audit.add(settled, repair);
     }
   } catch (caught) {
     error = caught instanceof Error ? `${caught.name}: ${caught.message}` : 'unknown error';
     gw.logger.error({ account_id, bill_date, error }, 'reconciliation could not read the bill');
   }
-  return writer.finish(
+  const report = await writer.finish(
     {
       ...head,
       finished_at_ms: gw.clock.now_ms(),
@@ -70,6 +77,8 @@ export async function reconcileAccount(
     { bill: matcher.bill, ours: matcher.ours },
     repairs,
   );
+  await audit.finish(report);
+  return report;
 }
 
 /** Nothing left to look at: the whole bill read and every difference repaired. */

@@ -1,3 +1,4 @@
+import { failpoint } from '../boot/failpoints.ts';
 import { channelAdapter } from '../channels/registry.ts';
 import type { ChannelNotificationRequest, ChannelReply } from '../channels/types.ts';
 import { newId } from '../domain/ids.ts';
@@ -58,6 +59,7 @@ export async function handleChannelNotification(
   };
 
   if (outcome.kind === 'rejected') return refuse(outcome.code, outcome.detail, null, null);
+  failpoint('notify.after_verify');
   if (outcome.kind === 'ignored') {
     gw.metrics.channel_notifications.inc({ channel, outcome: 'ignored' });
     await gw.store.transact((tx) =>
@@ -68,6 +70,7 @@ export async function handleChannelNotification(
 
   if (outcome.kind === 'refund') {
     const { kind: _k, out_refund_no, out_trade_no, notification_id, ...observation } = outcome;
+    failpoint('notify.before_commit');
     const applied = await applyRefundObservation(gw, out_refund_no, observation, {
       via_account_id: account.id,
       payment_id: out_trade_no,
@@ -82,6 +85,7 @@ export async function handleChannelNotification(
         notification_id,
       );
     }
+    failpoint('notify.after_commit');
     gw.metrics.channel_notifications.inc({ channel, outcome: `refund_${applied.kind}` });
     await gw.store.transact((tx) =>
       audit(tx, {
@@ -91,9 +95,11 @@ export async function handleChannelNotification(
         detail: observation.channel_status,
       }),
     );
+    failpoint('notify.before_reply');
     return adapter.notificationReply(true);
   }
   const { kind: _kind, out_trade_no, notification_id, ...observation } = outcome;
+  failpoint('notify.before_commit');
   const result: ApplyResult = await applyObservation(gw, out_trade_no, observation, 'notification', {
     via_account_id: account.id,
     also: async (tx, applied) => {
@@ -107,6 +113,7 @@ export async function handleChannelNotification(
       });
     },
   });
+  failpoint('notify.after_commit');
   if (result.kind === 'not_found')
     return refuse('NOTIFY_UNKNOWN_ORDER', `no payment ${out_trade_no}`, null, notification_id);
   if (result.kind === 'account_mismatch') {
@@ -126,5 +133,6 @@ export async function handleChannelNotification(
     );
   }
   gw.metrics.channel_notifications.inc({ channel, outcome: result.kind });
+  failpoint('notify.before_reply');
   return adapter.notificationReply(true);
 }

@@ -1,3 +1,4 @@
+import { failpoint } from '../boot/failpoints.ts';
 import { channelAdapter } from '../channels/registry.ts';
 import type { ChannelName } from '../domain/pay-way.ts';
 import type { PaymentRecord } from '../storage/repositories/payments.ts';
@@ -26,7 +27,9 @@ export async function closeAtChannel(
     throw new Error(`payment ${payment.id} names a channel or account that does not exist`);
   const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
 
+  failpoint('sync.before_close');
   const closed = await adapter.closePayment(ctx, account, payment.id);
+  failpoint('sync.after_close');
   if (closed.kind === 'unknown') return closed;
   if (closed.kind === 'refused') {
     // The channel may refuse because it never had the order (the create never reached it):

@@ -1,6 +1,7 @@
 import { AppError } from '../domain/errors.ts';
 import { isTerminal } from '../domain/payment-state.ts';
-import type { PaymentRecord } from '../storage/repositories/payments.ts';
+import { findPaymentById, type PaymentRecord } from '../storage/repositories/payments.ts';
+import { closeUnboundCashierPayment, isUnboundCashierPayment } from './cashier-payment.ts';
 import { closeAtChannel } from './close-at-channel.ts';
 import type { Gateway } from './gateway.ts';
 
@@ -16,6 +17,14 @@ export async function closePayment(gw: Gateway, payment: PaymentRecord): Promise
       'PAYMENT_STATE_CONFLICT',
       `The payment is ${payment.state}; only unpaid payments can be closed.`,
     );
+  }
+  if (isUnboundCashierPayment(payment)) {
+    // No wallet has opened it: no channel holds an order, so it closes here alone.
+    const closed = await closeUnboundCashierPayment(gw, payment);
+    if (closed) return closed;
+    const current = await findPaymentById(gw.store.db, payment.id);
+    if (!current) throw new AppError('PAYMENT_NOT_FOUND');
+    return closePayment(gw, current);
   }
   const result = await closeAtChannel(gw, payment, 'close');
   if (result.kind === 'unknown') throw new AppError('CHANNEL_UNAVAILABLE');

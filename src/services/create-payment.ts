@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
+import { failpoint } from '../boot/failpoints.ts';
 import { channelAdapter } from '../channels/registry.ts';
-import type { CreateOutcome, PayCredential, PaymentForChannel } from '../channels/types.ts';
+import type {
+  ChannelAccount,
+  ChannelAdapter,
+  CreateOutcome,
+  PayCredential,
+  PaymentForChannel,
+} from '../channels/types.ts';
 import { assert } from '../domain/assert.ts';
 import { AppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
@@ -19,6 +26,7 @@ import {
 } from '../storage/repositories/payments.ts';
 import type { AppCredential } from './app-credentials.ts';
 import { applyObservation } from './apply-observation.ts';
+import { createCashierPayment } from './cashier-payment.ts';
 import { recordPaymentEvent, STATE_EVENTS } from './events.ts';
 import type { Gateway } from './gateway.ts';
 
@@ -52,6 +60,7 @@ export async function createPayment(
   if (paymentAmountProblem(input.amount)) throw new AppError('AMOUNT_INVALID', undefined, 'amount');
   const request_hash = hashCreateInput(input);
   const pay_way = checkPayWayInputs(input.pay_way, input);
+  if (pay_way === 'QR_CASHIER') return createCashierPayment(gw, app, input, request_hash);
   const channel = channelOfPayWay(pay_way);
   const adapter = channel ? channelAdapter(channel) : undefined;
   if (!channel || !adapter?.pay_ways.includes(pay_way)) {
@@ -69,13 +78,45 @@ export async function createPayment(
   const is_code = pay_way.endsWith('_BAR');
   const expires_at =
     now + (is_code ? PAYMENT_CODE_WINDOW_MS : (input.expires_in_s ?? PAYMENT_EXPIRY_DEFAULT_S) * 1000);
-  const payment: PaymentRecord = {
-    id: newId('payment', gw.clock, gw.random),
+  const payment = newPaymentRecord(gw, app, input, request_hash, {
+    channel,
+    channel_account_id: account.id,
+    pay_way,
+    expires_at,
+    code_url: null,
+    // Asked about at the channel on a schedule until it ends, whatever notifications do.
+    next_check_at: nextQueryAt(now, 0, expires_at),
+    payer_json: input.payer ? JSON.stringify(input.payer) : null,
+  });
+  const retry = await insertUnlessRetry(gw, payment);
+  if (retry) return { created: false, payment: retry };
+
+  const sent = await sendToChannel(gw, payment, adapter, account, pay_way, input);
+  return { created: true, payment: sent.payment };
+}
+
+/** What differs between the payments the gateway creates (a channel's, or the QR cashier's). */
+export type NewPaymentFields = Pick<
+  PaymentRecord,
+  'channel' | 'channel_account_id' | 'pay_way' | 'expires_at' | 'code_url' | 'next_check_at' | 'payer_json'
+> & { id?: string };
+
+/** A new payment in CREATED, as the merchant asked for it. */
+export function newPaymentRecord(
+  gw: Gateway,
+  app: AppCredential,
+  input: CreatePaymentInput,
+  request_hash: string,
+  fields: NewPaymentFields,
+): PaymentRecord {
+  const now = gw.clock.now_ms();
+  return {
+    id: fields.id ?? newId('payment', gw.clock, gw.random),
     merchant_id: app.merchant_id,
     app_id: app.app_id,
-    channel_account_id: account.id,
-    channel,
-    pay_way,
+    channel_account_id: fields.channel_account_id,
+    channel: fields.channel,
+    pay_way: fields.pay_way,
     merchant_order_no: input.merchant_order_no,
     amount_fen: input.amount,
     currency: 'CNY',
@@ -85,38 +126,62 @@ export async function createPayment(
     notify_url: input.notify_url ?? null,
     client_ip: input.client_ip ?? null,
     request_hash,
-    code_url: null,
+    code_url: fields.code_url,
     channel_trade_no: null,
     channel_status: null,
     failure_code: null,
     failure_message: null,
     metadata_json: input.metadata ? JSON.stringify(input.metadata) : null,
-    expires_at,
+    expires_at: fields.expires_at,
     paid_at: null,
     ended_at: null,
     created_at: now,
     updated_at: now,
-    // Asked about at the channel on a schedule until it ends, whatever notifications do.
-    next_check_at: nextQueryAt(now, 0, expires_at),
+    next_check_at: fields.next_check_at,
     check_attempts: 0,
     refund_reserved_fen: 0,
     credential_json: null,
-    payer_json: input.payer ? JSON.stringify(input.payer) : null,
+    payer_json: fields.payer_json,
   };
-  const inserted = await gw.store.transact((tx) => insertPaymentIfNew(tx, payment));
-  if (!inserted) {
-    // The order number is taken, by an earlier request or a concurrent one: answer as a retry.
-    const winner = await findPaymentByOrderNo(gw.store.db, app.app_id, input.merchant_order_no);
-    if (!winner) throw new Error('payment vanished after a unique conflict');
-    return { created: false, payment: sameRequestOrThrow(winner, request_hash) };
-  }
+}
 
+/**
+ * Commits the new payment, or — when its merchant order number is taken, by an earlier request or
+ * a concurrent one — answers as a retry with the payment that holds it (same request) or refuses.
+ */
+export async function insertUnlessRetry(gw: Gateway, payment: PaymentRecord): Promise<PaymentRecord | null> {
+  failpoint('create.before_insert_commit');
+  const inserted = await gw.store.transact((tx) => insertPaymentIfNew(tx, payment));
+  failpoint('create.after_insert_commit');
+  if (inserted) return null;
+  const winner = await findPaymentByOrderNo(gw.store.db, payment.app_id, payment.merchant_order_no);
+  if (!winner) throw new Error('payment vanished after a unique conflict');
+  return sameRequestOrThrow(winner, payment.request_hash);
+}
+
+/**
+ * Asks the channel for the order of a CREATED payment and applies its answer. `pay_way` is the
+ * channel's own way (a QR cashier payment pays with the wallet's in-app way).
+ */
+export async function sendToChannel(
+  gw: Gateway,
+  payment: PaymentRecord,
+  adapter: ChannelAdapter,
+  account: ChannelAccount,
+  pay_way: PayWay,
+  input: PayWayInputs,
+  options: {
+    /** A refusal with this code leaves the payment CREATED (the QR cashier lets the payer retry). */
+    keepCreatedWhenRefused?: (channel_code: string) => boolean;
+  } = {},
+): Promise<{ outcome: CreateOutcome; payment: PaymentRecord }> {
+  const channel = adapter.channel;
   const for_channel: PaymentForChannel = {
     id: payment.id,
     pay_way,
-    amount_fen: input.amount,
-    subject: input.subject,
-    expires_at_ms: expires_at,
+    amount_fen: payment.amount_fen,
+    subject: payment.subject,
+    expires_at_ms: payment.expires_at,
     channel_notify_url: `${gw.settings.public_url}/v1/channel-notify/${channel}/${account.id}`,
     ...(input.client_ip ? { client_ip: input.client_ip } : {}),
     ...(input.auth_code ? { auth_code: input.auth_code } : {}),
@@ -124,15 +189,21 @@ export async function createPayment(
     ...(input.return_url ? { return_url: input.return_url } : {}),
   };
   const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
+  failpoint('create.before_channel_call');
   const outcome = await adapter.createPayment(ctx, account, for_channel);
+  failpoint('create.after_channel_call');
   gw.metrics.payments_created.inc({ channel, pay_way, outcome: outcome.kind });
+  // A refusal means nothing exists at the channel, so the payment may stay open for another try.
+  if (outcome.kind === 'refused' && options.keepCreatedWhenRefused?.(outcome.channel_code)) {
+    return { outcome, payment };
+  }
   let after = await applyCreateOutcome(gw, payment, outcome);
   // A payment code answers with the trade's state at once (paid, or the payer is confirming).
   if (outcome.kind === 'accepted' && outcome.observation) {
     const applied = await applyObservation(gw, payment.id, outcome.observation, 'create');
     if (applied.kind !== 'not_found') after = applied.payment;
   }
-  return { created: true, payment: after };
+  return { outcome, payment: after };
 }
 
 async function applyCreateOutcome(
@@ -160,6 +231,7 @@ async function applyCreateOutcome(
     changes.ended_at = now;
     changes.next_check_at = null;
   }
+  failpoint('create.before_outcome_commit');
   const updated = await gw.store.transact(async (tx) => {
     if (await updatePaymentIfVersion(tx, payment.id, payment.version, changes, now)) {
       const after: PaymentRecord = { ...payment, ...changes, version: payment.version + 1, updated_at: now };
@@ -182,6 +254,7 @@ async function applyCreateOutcome(
     );
     return { ...current, ...late, version: current.version + 1, updated_at: now };
   });
+  failpoint('create.after_outcome_commit');
   if (updated.state !== payment.state) {
     gw.metrics.payment_transitions.inc({ from: payment.state, to: updated.state, source: 'create' });
   }
@@ -193,7 +266,7 @@ function credentialJson(credential: PayCredential): string | null {
   return Object.keys(credential).length > 0 ? JSON.stringify(credential) : null;
 }
 
-function sameRequestOrThrow(existing: PaymentRecord, request_hash: string): PaymentRecord {
+export function sameRequestOrThrow(existing: PaymentRecord, request_hash: string): PaymentRecord {
   if (existing.request_hash !== request_hash)
     throw new AppError('MERCHANT_ORDER_NO_REUSED', undefined, 'merchant_order_no');
   return existing;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { failpoint } from '../boot/failpoints.ts';
 import { channelAdapter } from '../channels/registry.ts';
 import type { RefundForChannel } from '../channels/types.ts';
 import { AppError } from '../domain/errors.ts';
@@ -97,6 +98,7 @@ export async function createRefund(
     updated_at: now,
   };
   let inserted: boolean;
+  failpoint('refund.before_commit');
   try {
     inserted = await gw.store.transact(async (tx) => {
       if ((await countRefundsOfPayment(tx, payment.id)) >= REFUNDS_PER_PAYMENT_MAX)
@@ -112,6 +114,7 @@ export async function createRefund(
       throw new AppError('REFUND_AMOUNT_EXCEEDS_PAYMENT', undefined, 'amount');
     } else throw error;
   }
+  failpoint('refund.after_commit');
   if (!inserted) {
     const winner = await findRefundByNo(gw.store.db, app.app_id, input.merchant_refund_no);
     if (!winner) throw new Error('refund vanished after a unique conflict');
@@ -127,11 +130,13 @@ export async function createRefund(
     ...(refund.reason ? { reason: refund.reason } : {}),
     channel_notify_url: `${gw.settings.public_url}/v1/channel-notify/${payment.channel}/${payment.channel_account_id}`,
   };
+  failpoint('refund.before_channel_call');
   const outcome = await adapter.refund(
     { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms },
     account,
     for_channel,
   );
+  failpoint('refund.after_channel_call');
   if (outcome.kind === 'observed') {
     const { kind: _kind, ...observation } = outcome;
     const applied = await applyRefundObservation(gw, refund.id, observation);

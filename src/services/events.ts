@@ -1,4 +1,5 @@
 import { nextDeliveryAt } from '../domain/delivery-schedule.ts';
+import type { ErrorCode } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { PaymentState } from '../domain/payment-state.ts';
 import type { RefundState } from '../domain/refund-state.ts';
@@ -68,6 +69,33 @@ export async function recordRefundEvent(
   );
 }
 
+/** The payer's wallet could not tell us who they are: the merchant hears why, with a typed code. */
+export const PAYER_IDENTITY_FAILED_EVENT = 'payment.payer_identity_failed';
+
+/**
+ * A fact about a payment that is not a state change (each occurrence its own event): `attempt`
+ * keeps two occurrences apart, `error` says what went wrong in the error catalogue's words.
+ */
+export async function recordPaymentIssueEvent(
+  gw: Gateway,
+  tx: Tx,
+  type: string,
+  payment: PaymentRecord,
+  attempt: string,
+  error: { code: ErrorCode; message: string },
+): Promise<boolean> {
+  return recordEvent(
+    gw,
+    tx,
+    type,
+    payment,
+    `${payment.id}:${attempt}`,
+    paymentView(payment, gw.settings.public_url),
+    payment.notify_url,
+    { error },
+  );
+}
+
 async function recordEvent(
   gw: Gateway,
   tx: Tx,
@@ -76,10 +104,17 @@ async function recordEvent(
   subject_id: string,
   object: unknown,
   notify_url: string | null,
+  extra?: Record<string, unknown>,
 ): Promise<boolean> {
   const now = gw.clock.now_ms();
   const id = newId('event', gw.clock, gw.random);
-  const payload = { id, object: 'event', type, created_at: new Date(now).toISOString(), data: { object } };
+  const payload = {
+    id,
+    object: 'event',
+    type,
+    created_at: new Date(now).toISOString(),
+    data: { object, ...extra },
+  };
   const has_target = notify_url !== null;
   return insertEventOnce(tx, {
     id,

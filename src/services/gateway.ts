@@ -29,4 +29,17 @@ export interface GatewaySettings {
   /** How channels and browsers reach this gateway. */
   public_url: string;
   channel_timeout_ms: number;
+  /**
+   * Demo conveniences on the payer pages (a desktop browser may play a wallet with `?wallet=`, the
+   * test page is prefilled). On only with the simulators, never in production.
+   */
+  demo_pages: boolean;
+  /** Set by `paymux start` with the simulators: what the test page is prefilled with. */
+  demo?: {
+    app_id: string;
+    app_secret: string;
+    notify_url: string;
+    /** Each simulator's wallet page that "scans" a QR code (the code goes in `?code=`). */
+    wallet_scan_urls: Record<string, string>;
+  };
 }

@@ -7,6 +7,7 @@ export interface GatewayMetrics {
   payment_transitions: Counter<'from' | 'to' | 'source'>;
   channel_notifications: Counter<'channel' | 'outcome'>;
   event_deliveries: Counter<'outcome'>;
+  payer_identity_failures: Counter<'code'>;
 }
 
 export function createMetrics(options: { default_metrics: boolean }): GatewayMetrics {
@@ -14,6 +15,12 @@ export function createMetrics(options: { default_metrics: boolean }): GatewayMet
   if (options.default_metrics) collectDefaultMetrics({ register: registry, prefix: 'paymux_' });
   return {
     registry,
+    payer_identity_failures: new Counter({
+      name: 'paymux_payer_identity_failures_total',
+      help: 'QR cashier payers whose wallet identity could not be captured, by error code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
     payments_created: new Counter({
       name: 'paymux_payments_created_total',
       help: 'Payments created, by channel, pay way and what the channel said',

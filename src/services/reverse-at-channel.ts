@@ -1,3 +1,4 @@
+import { failpoint } from '../boot/failpoints.ts';
 import { channelAdapter } from '../channels/registry.ts';
 import type { ChannelName } from '../domain/pay-way.ts';
 import type { PaymentRecord } from '../storage/repositories/payments.ts';
@@ -25,7 +26,9 @@ export async function reverseAtChannel(gw: Gateway, payment: PaymentRecord): Pro
   if (!adapter?.reversePayment || !account) return { kind: 'not_supported' };
   const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
   for (let attempt = 0; attempt < REVERSE_ATTEMPTS_MAX; attempt++) {
+    failpoint('sync.before_reverse');
     const outcome = await adapter.reversePayment(ctx, account, payment.id);
+    failpoint('sync.after_reverse');
     if (outcome.kind === 'retry') continue;
     if (outcome.kind === 'refused') {
       // Refused because the channel never had the order (the charge request never got there):

@@ -1,12 +1,57 @@
+import { failpoint } from '../boot/failpoints.ts';
 import { channelAdapter } from '../channels/registry.ts';
-import type { ChannelName } from '../domain/pay-way.ts';
+import type { ChannelAccount, ChannelAdapter, PayerIdentity } from '../channels/types.ts';
+import type { ChannelName, PayWay } from '../domain/pay-way.ts';
 import { isTerminal } from '../domain/payment-state.ts';
 import { nextQueryAt, retryAfterUnknownAt } from '../domain/query-schedule.ts';
+import { IN_WALLET_PAY_WAY } from '../domain/wallet.ts';
 import { type PaymentRecord, scheduleCheck } from '../storage/repositories/payments.ts';
 import { applyObservation } from './apply-observation.ts';
+import { isUnboundCashierPayment, syncUnboundCashierPayment } from './cashier-payment.ts';
 import { closeAtChannel } from './close-at-channel.ts';
+import { sendToChannel } from './create-payment.ts';
 import type { Gateway } from './gateway.ts';
 import { reverseAtChannel } from './reverse-at-channel.ts';
+
+/**
+ * A CREATED payment the channel has never heard of, older than any create still in flight could be
+ * (a live create ends within the channel timeout, as UNKNOWN at worst), was cut off by a crash.
+ */
+export function createResendAfterMs(gw: Gateway): number {
+  return Math.max(60_000, 2 * gw.settings.channel_timeout_ms);
+}
+
+function isInterruptedCreate(gw: Gateway, p: PaymentRecord, now: number): boolean {
+  return (
+    p.state === 'CREATED' &&
+    p.credential_json === null &&
+    !p.pay_way.endsWith('_BAR') && // a payment code is not kept; the till has moved on anyway
+    now < p.expires_at &&
+    now - p.created_at >= createResendAfterMs(gw)
+  );
+}
+
+async function finishInterruptedCreate(
+  gw: Gateway,
+  payment: PaymentRecord,
+  adapter: ChannelAdapter,
+  account: ChannelAccount,
+): Promise<void> {
+  const channel = payment.channel as ChannelName;
+  const pay_way = payment.pay_way === 'QR_CASHIER' ? IN_WALLET_PAY_WAY[channel] : (payment.pay_way as PayWay);
+  const payer = payment.payer_json ? (JSON.parse(payment.payer_json) as PayerIdentity) : undefined;
+  gw.logger.warn({ payment_id: payment.id }, 'finishing a create a crash interrupted');
+  await sendToChannel(
+    gw,
+    payment,
+    adapter,
+    account,
+    pay_way,
+    { ...(payer ? { payer } : {}), ...(payment.client_ip ? { client_ip: payment.client_ip } : {}) },
+    // A refusal now may be the channel seeing the order the dead process did send: keep asking.
+    { keepCreatedWhenRefused: () => true },
+  );
+}
 
 export type SyncOutcome = 'ended' | 'still_open' | 'channel_unknown' | 'close_refused';
 
@@ -19,6 +64,7 @@ export async function syncPayment(gw: Gateway, payment: PaymentRecord): Promise<
   const now = gw.clock.now_ms();
   const attempts = payment.check_attempts + 1;
   if (isTerminal(payment.state)) return 'ended';
+  if (isUnboundCashierPayment(payment)) return syncUnboundCashierPayment(gw, payment);
 
   const adapter = channelAdapter(payment.channel as ChannelName);
   const account = await gw.accounts.load(payment.channel_account_id);
@@ -27,6 +73,7 @@ export async function syncPayment(gw: Gateway, payment: PaymentRecord): Promise<
   const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
 
   const queried = await adapter.queryPayment(ctx, account, payment.id);
+  failpoint('sync.after_query');
   if (queried.kind === 'unknown') {
     await gw.store.transact((tx) =>
       scheduleCheck(tx, payment.id, retryAfterUnknownAt(now, attempts), attempts),
@@ -37,6 +84,12 @@ export async function syncPayment(gw: Gateway, payment: PaymentRecord): Promise<
   const applied = await applyObservation(gw, payment.id, observation, 'query');
   const current = 'payment' in applied ? applied.payment : payment;
   if (isTerminal(current.state)) return 'ended';
+
+  if (observation.status === 'NOT_FOUND' && isInterruptedCreate(gw, current, now)) {
+    // The process that created it died between the commit and the channel call: finish its work.
+    // The channel knows the order by our id, so a create that did arrive after all is not doubled.
+    await finishInterruptedCreate(gw, current, adapter, account);
+  }
 
   if (now >= payment.expires_at && payment.pay_way.endsWith('_BAR')) {
     // The payer did not confirm in time: cancel the order at the channel (closed loop).

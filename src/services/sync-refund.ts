@@ -1,11 +1,18 @@
+import { failpoint } from '../boot/failpoints.ts';
 import { channelAdapter } from '../channels/registry.ts';
+import type { RefundForChannel } from '../channels/types.ts';
 import type { ChannelName } from '../domain/pay-way.ts';
 import { nextQueryAt, retryAfterUnknownAt } from '../domain/query-schedule.ts';
 import { isRefundTerminal } from '../domain/refund-state.ts';
 import { findPaymentById } from '../storage/repositories/payments.ts';
-import { type RefundRecord, scheduleRefundCheck } from '../storage/repositories/refunds.ts';
+import {
+  type RefundRecord,
+  scheduleRefundCheck,
+  updateRefundIfVersion,
+} from '../storage/repositories/refunds.ts';
 import { applyRefundObservation } from './apply-refund-observation.ts';
 import type { Gateway } from './gateway.ts';
+import { createResendAfterMs } from './sync-payment.ts';
 
 /** Asks the channel about a refund still PROCESSING (or ABNORMAL) and applies its answer. */
 export async function syncRefund(
@@ -24,18 +31,48 @@ export async function syncRefund(
     );
     return 'channel_unknown';
   }
-  const queried = await adapter.queryRefund(
-    { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms },
-    account,
-    {
-      id: refund.id,
-      payment_id: refund.payment_id,
-      ...(payment.channel_trade_no ? { channel_trade_no: payment.channel_trade_no } : {}),
-      amount_fen: refund.amount_fen,
-      payment_amount_fen: payment.amount_fen,
-      channel_notify_url: `${gw.settings.public_url}/v1/channel-notify/${refund.channel}/${refund.channel_account_id}`,
-    },
-  );
+  const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
+  const request: RefundForChannel = {
+    id: refund.id,
+    payment_id: refund.payment_id,
+    ...(payment.channel_trade_no ? { channel_trade_no: payment.channel_trade_no } : {}),
+    amount_fen: refund.amount_fen,
+    payment_amount_fen: payment.amount_fen,
+    ...(refund.reason ? { reason: refund.reason } : {}),
+    channel_notify_url: `${gw.settings.public_url}/v1/channel-notify/${refund.channel}/${refund.channel_account_id}`,
+  };
+  let queried = await adapter.queryRefund(ctx, account, request);
+  failpoint('sync.after_refund_query');
+  // The channel never got this refund (we crashed before calling it, or the request was lost on the
+  // way): ask again under the same refund number, which every channel takes as the same refund.
+  // Without this the refund stayed PROCESSING for ever, its amount reserved (found by the seeded
+  // simulation, src/sim).
+  // Only once no live request can still be on its way (it ends within the channel timeout).
+  if (
+    queried.kind === 'observed' &&
+    queried.status === 'NOT_FOUND' &&
+    adapter.refund &&
+    now - refund.created_at >= createResendAfterMs(gw)
+  ) {
+    queried = await adapter.refund(ctx, account, request);
+    if (queried.kind === 'refused') {
+      const { channel_code, message } = queried;
+      await gw.store.transact((tx) =>
+        updateRefundIfVersion(
+          tx,
+          refund.id,
+          refund.version,
+          { failure_code: channel_code, failure_message: message },
+          gw.clock.now_ms(),
+        ),
+      );
+      const closed = await applyRefundObservation(gw, refund.id, {
+        status: 'CLOSED',
+        channel_status: channel_code,
+      });
+      if (closed.kind !== 'not_found' && isRefundTerminal(closed.refund.state)) return 'ended';
+    }
+  }
   if (queried.kind !== 'observed') {
     await gw.store.transact((tx) =>
       scheduleRefundCheck(tx, refund.id, retryAfterUnknownAt(now, attempts), attempts),

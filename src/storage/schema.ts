@@ -14,6 +14,9 @@ export interface Database {
   idempotency_keys: IdempotencyKeyTable;
   request_nonces: RequestNonceTable;
   channel_notifications: ChannelNotificationTable;
+  static_codes: StaticCodeTable;
+  reconcile_runs: ReconcileRunTable;
+  reconcile_items: ReconcileItemTable;
 }
 
 export interface MerchantTable {
@@ -175,4 +178,49 @@ export interface ChannelNotificationTable {
   outcome: string;
   detail: string | null;
   received_at: number;
+}
+
+/** A merchant's permanent QR code (码牌): the payer opens it in any wallet and types the amount. */
+export interface StaticCodeTable {
+  id: string;
+  merchant_id: string;
+  /** The app whose events (and notify_url) the code's payments use. */
+  app_id: string;
+  /** Shown to the payer and printed on the plate: the store or till name. */
+  name: string;
+  notify_url: string | null;
+  status: 'active' | 'disabled';
+  created_at: number;
+}
+
+/** One reconciliation of one channel account and Beijing bill day (migration 007). */
+export interface ReconcileRunTable {
+  id: string;
+  channel: string;
+  channel_account_id: string;
+  bill_date: string;
+  started_at: number;
+  finished_at: number | null;
+  rows: number;
+  matched: number;
+  repaired: number;
+  unresolved: number;
+  status: 'running' | 'complete' | 'bill_unusable';
+  error: string | null;
+}
+
+/** One difference a reconciliation run found, and what its repair did. */
+export interface ReconcileItemTable {
+  id: string;
+  run_id: string;
+  kind: string;
+  out_trade_no: string;
+  out_refund_no: string | null;
+  our_state: string | null;
+  our_amount_fen: number | null;
+  channel_status: string | null;
+  channel_amount_fen: number | null;
+  detail: string;
+  repair_action: string | null;
+  resolved_at: number | null;
 }

@@ -12,6 +12,7 @@ import { downloadAlipayBill } from './bill.ts';
 import { type AlipayConfig, alipayConfigOf, parseAlipayConfig } from './config.ts';
 import { ALIPAY_PAY_WAYS, createAlipayPayment } from './create.ts';
 import { alipayNotificationReply, parseAlipayNotification } from './notification.ts';
+import { alipayPayerAuthorization } from './payer-auth.ts';
 import { parseBeijingDateTime } from './time.ts';
 import { callAlipay } from './transport.ts';
 import {
@@ -216,4 +217,5 @@ export const alipayAdapter: ChannelAdapter = {
   refund,
   queryRefund,
   downloadBill: (ctx, account, bill_date) => downloadAlipayBill(ctx, configOf(account), bill_date),
+  payer_authorization: alipayPayerAuthorization(configOf),
 };

@@ -30,9 +30,14 @@ export interface AlipayConfig {
   /** The merchant's Alipay user id (2088…); when set, notifications must name it. */
   seller_id?: string;
   gateway_url: string;
+  /** Payer authorisation (auth_base): where the payer's browser is sent. */
+  oauth_base_url: string;
+  /** Simulator accounts only: the wallet bridge script the cashier page includes. */
+  wallet_bridge_url?: string;
 }
 
 export const DEFAULT_GATEWAY_URL = 'https://openapi.alipay.com/gateway.do';
+export const DEFAULT_OAUTH_BASE_URL = 'https://openauth.alipay.com';
 const RSA_MODULUS_BITS_MIN = 2048;
 
 type Raw = Readonly<Record<string, string>>;
@@ -89,6 +94,21 @@ function gatewayUrl(value: string | undefined): string {
   return url.href;
 }
 
+/** An optional absolute http(s) URL setting without query, fragment or credentials; no trailing slash. */
+function plainUrl(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return fail(`${name} must be an absolute http(s) URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`${name} must be an absolute http(s) URL`);
+  if (url.search !== '' || url.hash !== '') fail(`${name} must not carry a query or fragment`);
+  if (url.username !== '' || url.password !== '') fail(`${name} must not carry credentials`);
+  return value.replace(/\/+$/, '');
+}
+
 const CERT_KEYS = ['app_cert_pem', 'alipay_public_cert_pem', 'alipay_root_cert_pem'] as const;
 
 /** Validates and types an account's settings; throws an Error naming the first bad key. */
@@ -140,7 +160,16 @@ export function parseAlipayConfig(config: Raw): AlipayConfig {
     ...(app_auth_token !== undefined ? { app_auth_token } : {}),
     ...(seller_id !== undefined ? { seller_id } : {}),
     gateway_url: gatewayUrl(optional(config, 'gateway_url')),
+    oauth_base_url: plainUrl('oauth_base_url', optional(config, 'oauth_base_url')) ?? DEFAULT_OAUTH_BASE_URL,
+    ...optionalEntry(
+      'wallet_bridge_url',
+      plainUrl('wallet_bridge_url', optional(config, 'wallet_bridge_url')),
+    ),
   };
+}
+
+function optionalEntry<K extends string>(name: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [name]: value }) as { [P in K]?: string };
 }
 
 /** Parsed configs by the account's settings object: parsing certificates on every call is waste. */

@@ -12,6 +12,8 @@ import { toBeijingDateTime } from './time.ts';
 export interface RequestExtras {
   notify_url?: string;
   return_url?: string;
+  /** Methods that take their arguments as request parameters (alipay.system.oauth.token). */
+  params?: Readonly<Record<string, string>>;
 }
 
 /** The signed parameters of one request, `sign` included, in the order we send them. */
@@ -19,7 +21,7 @@ export async function signedParams(
   clock: Clock,
   config: AlipayConfig,
   method: string,
-  biz_content: object,
+  biz_content: object | null,
   extras: RequestExtras = {},
 ): Promise<Record<string, string>> {
   const params: Record<string, string> = {
@@ -38,7 +40,10 @@ export async function signedParams(
     params.app_cert_sn = config.app_cert_sn;
     params.alipay_root_cert_sn = config.alipay_root_cert_sn;
   }
-  params.biz_content = JSON.stringify(biz_content);
+  for (const [name, value] of Object.entries(extras.params ?? {})) {
+    if (value !== '' && !Object.hasOwn(params, name)) params[name] = value;
+  }
+  if (biz_content !== null) params.biz_content = JSON.stringify(biz_content);
   params.sign = await signRsa2(signContent(params), config.app_private_key);
   return params;
 }

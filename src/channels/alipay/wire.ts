@@ -22,6 +22,7 @@ export const METHOD = {
   refund: 'alipay.trade.refund',
   refund_query: 'alipay.trade.fastpay.refund.query',
   bill_url: 'alipay.data.dataservice.bill.downloadurl.query',
+  oauth_token: 'alipay.system.oauth.token',
 } as const;
 export type AlipayMethod = (typeof METHOD)[keyof typeof METHOD];
 

@@ -21,6 +21,8 @@ import type { Random } from '../../domain/random.ts';
  *   withhold_notification   keep it until released through the control API
  *   reorder_notifications   hold notifications and send them newest first
  *   bill_mismatch     the bill row for the order disagrees (`bill_field`: amount | status | missing | extra)
+ *   deny_authorization  operation "authorize": the payer refuses the wallet's user authorisation
+ *                     (OAuth / user auth), so the wallet returns to the page without a code
  */
 export const FAULT_KINDS = [
   'latency_ms',
@@ -34,6 +36,7 @@ export const FAULT_KINDS = [
   'withhold_notification',
   'reorder_notifications',
   'bill_mismatch',
+  'deny_authorization',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

@@ -54,3 +54,29 @@ export function runMain(name: string, main: () => Promise<void>): void {
     process.exit(1);
   });
 }
+
+/** A simulator running inside the caller's process (what `paymux start` and tests use). */
+export interface InProcessSimulator<T extends RunnableSimulator> {
+  sim: T;
+  /** Base URL, e.g. http://127.0.0.1:4011 */
+  url: string;
+  /** Stops the delivery loop and closes the HTTP server. */
+  close(): Promise<void>;
+}
+
+/** Listens (127.0.0.1 and port 0 unless told), starts the notification loop. */
+export async function serveInProcess<T extends RunnableSimulator>(
+  sim: T,
+  listen: { host?: string; port?: number } = {},
+): Promise<InProcessSimulator<T>> {
+  const url = await sim.app.listen({ host: listen.host ?? '127.0.0.1', port: listen.port ?? 0 });
+  sim.start();
+  return {
+    sim,
+    url,
+    async close() {
+      await sim.stop();
+      await sim.app.close();
+    },
+  };
+}

@@ -2,6 +2,7 @@ import type { ChannelAccount, ChannelAdapter } from '../types.ts';
 import { downloadBill } from './bill.ts';
 import { parseUnionpayConfig, type UnionpayConfig } from './config.ts';
 import { parseUnionpayNotification, unionpayNotificationReply } from './notification.ts';
+import { unionpayPayerAuthorization } from './payer-auth.ts';
 import { closePayment, createPayment, PAY_WAYS, queryPayment } from './payment.ts';
 import { queryRefund, refund } from './refund.ts';
 import { reversePayment } from './reverse.ts';
@@ -33,4 +34,5 @@ export const unionpayAdapter: ChannelAdapter = {
   refund: (ctx, account, request) => refund(ctx, configOf(account), request),
   queryRefund: (ctx, account, request) => queryRefund(ctx, configOf(account), request),
   downloadBill: (ctx, account, bill_date) => downloadBill(ctx, configOf(account), bill_date),
+  payer_authorization: unionpayPayerAuthorization(configOf),
 };

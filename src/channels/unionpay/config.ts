@@ -1,6 +1,6 @@
 import { createHash, type KeyObject, type X509Certificate } from 'node:crypto';
 import { readCertificate, type TrustAnchors } from './cert-chain.ts';
-import { DEFAULT_GATEWAY_BASE_URL, DEFAULT_SIGNER_CN_NAME } from './constants.ts';
+import { DEFAULT_GATEWAY_BASE_URL, DEFAULT_SIGNER_CN_NAME, DEFAULT_USER_AUTH_BASE_URL } from './constants.ts';
 import { certIdOf, keyMatchesCert, privateKeyFromPem } from './crypto.ts';
 
 /**
@@ -21,6 +21,10 @@ export interface UnionpayConfig {
   gateway_base_url: string;
   /** UnionPay's encryption certificate (for sensitive fields); kept for later use, validated now. */
   encrypt_cert_pem?: string;
+  /** Cloud QuickPass user authorisation host (payer authorisation for UP_JSAPI). */
+  user_auth_base_url: string;
+  /** Simulator accounts only: the wallet bridge script the cashier page includes. */
+  wallet_bridge_url?: string;
 }
 
 /** The settings an account holds, by name. */
@@ -33,6 +37,8 @@ export const CONFIG_KEYS = [
   'signer_cn_name',
   'gateway_base_url',
   'encrypt_cert_pem',
+  'user_auth_base_url',
+  'wallet_bridge_url',
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -71,20 +77,36 @@ function signingKey(pem: string): KeyObject {
   return key;
 }
 
-function baseUrl(value: string | undefined): string {
-  if (value === undefined || value.trim() === '') return DEFAULT_GATEWAY_BASE_URL;
+function baseUrl(
+  value: string | undefined,
+  name: ConfigKey = 'gateway_base_url',
+  fallback = DEFAULT_GATEWAY_BASE_URL,
+): string {
+  if (value === undefined || value.trim() === '') return fallback;
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw problem('gateway_base_url', 'must be an absolute http(s) URL');
+    throw problem(name, 'must be an absolute http(s) URL');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw problem('gateway_base_url', 'must be an absolute http(s) URL');
-  if (url.search !== '' || url.hash !== '') throw problem('gateway_base_url', 'must not have a query');
-  if (url.username !== '' || url.password !== '')
-    throw problem('gateway_base_url', 'must not carry credentials');
+    throw problem(name, 'must be an absolute http(s) URL');
+  if (url.search !== '' || url.hash !== '') throw problem(name, 'must not have a query');
+  if (url.username !== '' || url.password !== '') throw problem(name, 'must not carry credentials');
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+function checkedUrl(value: string, name: ConfigKey): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw problem(name, 'must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw problem(name, 'must be an absolute http(s) URL');
+  if (url.username !== '' || url.password !== '') throw problem(name, 'must not carry credentials');
+  return value;
 }
 
 function parse(config: Readonly<Record<string, string>>): UnionpayConfig {
@@ -114,6 +136,10 @@ function parse(config: Readonly<Record<string, string>>): UnionpayConfig {
     anchors: { root, middle, signer_cn_name },
     gateway_base_url: baseUrl(config.gateway_base_url),
     ...(encrypt_cert_pem !== undefined ? { encrypt_cert_pem } : {}),
+    user_auth_base_url: baseUrl(config.user_auth_base_url, 'user_auth_base_url', DEFAULT_USER_AUTH_BASE_URL),
+    ...(config.wallet_bridge_url?.trim()
+      ? { wallet_bridge_url: checkedUrl(config.wallet_bridge_url, 'wallet_bridge_url') }
+      : {}),
   };
 }
 

@@ -18,6 +18,18 @@ export const ACCESS_TYPE_DIRECT = '0';
 export const CHANNEL_TYPE_MOBILE = '08';
 
 export const DEFAULT_GATEWAY_BASE_URL = 'https://gateway.95516.com';
+/** Cloud QuickPass user authorisation (云闪付用户授权) lives on the QR host. */
+export const DEFAULT_USER_AUTH_BASE_URL = 'https://qr.95516.com';
+export const USER_AUTH_PATH = '/qrcGtwWeb-web/api/userAuth';
+export const USER_AUTH_VERSION = '1.0.0';
+/**
+ * UP_JSAPI refusals about the user authorisation code, told apart by the respMsg of the refusal
+ * (the simulator's wording; UnionPay's own is not in our sources), reported as these channel codes.
+ */
+export const USER_AUTH_CODE_REUSED = 'USER_AUTH_CODE_REUSED';
+export const USER_AUTH_CODE_INVALID = 'USER_AUTH_CODE_INVALID';
+export const USER_AUTH_USED_MARK = 'userAuthCode used';
+export const USER_AUTH_INVALID_MARK = 'userAuthCode invalid';
 export const BACK_TRANS_PATH = '/gateway/api/backTransReq.do';
 
 export interface TxnKind {

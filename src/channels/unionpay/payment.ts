@@ -17,6 +17,10 @@ import {
   TXN_BAR_CONSUME,
   TXN_JSAPI_CONSUME,
   TXN_QR_APPLY,
+  USER_AUTH_CODE_INVALID,
+  USER_AUTH_CODE_REUSED,
+  USER_AUTH_INVALID_MARK,
+  USER_AUTH_USED_MARK,
 } from './constants.ts';
 import type { AcpFields } from './form.ts';
 import { cancelOrderIdOf, orderIdOf, txnTimeOf } from './order-id.ts';
@@ -130,7 +134,13 @@ export async function createPayment(
   // 03/04/05, duplicates, busy: the order may exist there; query settles it.
   if (code === '' || CODES_NOT_REFUSALS.has(code))
     return { kind: 'unknown', reason: `create: ${describe(answer)}` };
-  return refused(code, answer.respMsg ?? '');
+  const message = answer.respMsg ?? '';
+  if (payment.pay_way === 'UP_JSAPI') {
+    // The cashier must tell "ask the payer to authorise again" from any other refusal.
+    if (message.includes(USER_AUTH_USED_MARK)) return refused(USER_AUTH_CODE_REUSED, message);
+    if (message.includes(USER_AUTH_INVALID_MARK)) return refused(USER_AUTH_CODE_INVALID, message);
+  }
+  return refused(code, message);
 }
 
 export async function queryPayment(

@@ -19,6 +19,7 @@ import { closeIds, foreignIdOf, merchantQuery, transactionsBase } from './mercha
 import { micropayV2, reverseV2 } from './micropay-v2.ts';
 import { parseWechatNotification, wechatNotificationReply } from './notification.ts';
 import { errorOf, isRefusalStatus, observationOf, unknownFromAnswer } from './outcomes.ts';
+import { wechatPayerAuthorization } from './payer-auth.ts';
 import { credentialOf, isPrepayWay, prepayPlan } from './prepay.ts';
 import { queryRefund, requestRefund } from './refund.ts';
 import { callWechat } from './transport.ts';
@@ -203,4 +204,5 @@ export const wechatAdapter: ChannelAdapter = {
   downloadBill(ctx: ChannelContext, account: ChannelAccount, bill_date: string): AsyncIterable<BillRow> {
     return downloadTradeBill(ctx, configOf(account), bill_date);
   },
+  payer_authorization: wechatPayerAuthorization(configOf),
 };

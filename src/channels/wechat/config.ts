@@ -41,9 +41,19 @@ export interface WechatConfig {
   v2_sign_type: V2SignTypeSetting;
   /** The merchant API certificate (apiclient_cert.pem): APIv2 /secapi calls present it over TLS. */
   merchant_cert_pem?: string;
+  /** Payer authorisation (OAuth2 snsapi_base): where the payer's browser is sent. */
+  oauth_base_url: string;
+  /** Payer authorisation: where the code is exchanged for the openid. */
+  sns_api_base_url: string;
+  /** The AppSecret of the appid used for OAuth (sub_appid in partner mode when set); a secret. */
+  oauth_app_secret?: string;
+  /** Simulator accounts only: the wallet bridge script the cashier page includes. */
+  wallet_bridge_url?: string;
 }
 
 export const DEFAULT_API_BASE_URL = 'https://api.mch.weixin.qq.com';
+export const DEFAULT_OAUTH_BASE_URL = 'https://open.weixin.qq.com';
+export const DEFAULT_SNS_API_BASE_URL = 'https://api.weixin.qq.com';
 const RSA_MODULUS_BITS_MIN = 2048;
 
 export function isApiv3Key(value: string): boolean {
@@ -175,6 +185,46 @@ function v2SettingsOf(config: Readonly<Record<string, string>>) {
   };
 }
 
+/** An optional absolute http(s) URL setting, without query or credentials (trailing slash dropped). */
+export function optionalUrl(
+  config: Readonly<Record<string, string>>,
+  name: string,
+  fallback?: string,
+): string | undefined {
+  const value = config[name];
+  if (typeof value !== 'string' || value.trim() === '') return fallback;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`wechat config: ${name} must be an absolute http(s) URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new Error(`wechat config: ${name} must be an absolute http(s) URL`);
+  if (url.username !== '' || url.password !== '')
+    throw new Error(`wechat config: ${name} must not carry credentials`);
+  if (url.hash !== '') throw new Error(`wechat config: ${name} must not have a fragment`);
+  return value.replace(/\/+$/, '');
+}
+
+function payerAuthSettingsOf(config: Readonly<Record<string, string>>) {
+  const oauth_app_secret = optional(config, 'oauth_app_secret');
+  if (oauth_app_secret !== undefined && !/^[\x21-\x7e]{1,128}$/.test(oauth_app_secret))
+    throw new Error('wechat config: oauth_app_secret must be 1 to 128 printable ASCII characters');
+  const wallet_bridge_url = optionalUrl(config, 'wallet_bridge_url');
+  for (const name of ['oauth_base_url', 'sns_api_base_url']) {
+    const value = optionalUrl(config, name);
+    if (value !== undefined && new URL(value).search !== '')
+      throw new Error(`wechat config: ${name} must not have a query`);
+  }
+  return {
+    oauth_base_url: optionalUrl(config, 'oauth_base_url', DEFAULT_OAUTH_BASE_URL)!,
+    sns_api_base_url: optionalUrl(config, 'sns_api_base_url', DEFAULT_SNS_API_BASE_URL)!,
+    ...(oauth_app_secret !== undefined ? { oauth_app_secret } : {}),
+    ...(wallet_bridge_url !== undefined ? { wallet_bridge_url } : {}),
+  };
+}
+
 /** Validates and types an account's settings; throws an Error naming the first bad key. */
 export function parseWechatConfig(config: Readonly<Record<string, string>>): WechatConfig {
   const mode = oneOf<WechatMode>('mode', optional(config, 'mode'), ['direct', 'partner'], 'direct');
@@ -210,5 +260,6 @@ export function parseWechatConfig(config: Readonly<Record<string, string>>): Wec
     ...public_key,
     api_base_url,
     ...v2SettingsOf(config),
+    ...payerAuthSettingsOf(config),
   };
 }

@@ -80,3 +80,14 @@ export async function finishDelivery(db: Db, id: string, result: DeliveryResult)
     .where('id', '=', id)
     .execute();
 }
+
+/** How many events of one type a payment has (bounds the events a payer's retries can cause). */
+export async function countPaymentEvents(db: Db, payment_id: string, type: string): Promise<number> {
+  const row = await db
+    .selectFrom('events')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('payment_id', '=', payment_id)
+    .where('type', '=', type)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -139,3 +139,33 @@ export async function listPaymentsPage(
     .execute()) as PaymentRecord[];
   return { payments: rows.slice(0, options.limit), has_more: rows.length > options.limit };
 }
+
+/** What binding a QR cashier payment to the wallet that opened it sets. */
+export interface CashierBinding {
+  channel: string;
+  channel_account_id: string;
+  payer_json: string | null;
+  next_check_at: number;
+}
+
+/**
+ * Binds (or, with channel '', unbinds) a QR cashier payment to a wallet, only if nobody changed it
+ * since it was read and it is still CREATED: the version check is what keeps two payers, or a
+ * payer and the expiry job, from both taking it.
+ */
+export async function bindCashierPaymentIfVersion(
+  db: Db,
+  id: string,
+  expected_version: number,
+  binding: CashierBinding,
+  now_ms: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('payments')
+    .set({ ...binding, version: expected_version + 1, updated_at: now_ms })
+    .where('id', '=', id)
+    .where('version', '=', expected_version)
+    .where('state', '=', 'CREATED')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

@@ -11,6 +11,10 @@ export async function insertMerchant(db: Db, merchant: MerchantRecord): Promise<
   await db.insertInto('merchants').values(merchant).execute();
 }
 
+export async function findMerchant(db: Db, id: string): Promise<MerchantRecord | undefined> {
+  return db.selectFrom('merchants').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
 export async function insertApp(db: Db, app: AppRecord): Promise<void> {
   await db.insertInto('apps').values(app).execute();
 }

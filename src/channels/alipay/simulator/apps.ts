@@ -19,6 +19,8 @@ export interface SimApp {
   notify: 'on' | 'off';
   /** ISV apps: app_auth_token → the authorising merchant's app_id. */
   app_auth_tokens: ReadonlyMap<string, string>;
+  /** How alipay.system.oauth.token names the payer: user_id (2088…, older apps) or open_id (newer). */
+  identity_mode: 'user_id' | 'open_id';
 }
 
 export const APPS_MAX = 1000;
@@ -31,7 +33,10 @@ function fail(message: string): never {
 /** Checks a registration; throws an Error naming the bad field (never its value). */
 export function checkSimApp(value: unknown, default_seller_id: string): SimApp {
   if (!isRecord(value)) fail('app must be a JSON object');
-  const { app_id, app_public_key_pem, app_cert_pem, seller_id, notify, app_auth_tokens } = value;
+  const { app_id, app_public_key_pem, app_cert_pem, seller_id, notify, app_auth_tokens, identity_mode } =
+    value;
+  if (identity_mode !== undefined && identity_mode !== 'user_id' && identity_mode !== 'open_id')
+    fail('app.identity_mode must be user_id or open_id');
   if (typeof app_id !== 'string' || !/^\d{10,32}$/.test(app_id)) fail('app.app_id must be 10 to 32 digits');
   const has_key = typeof app_public_key_pem === 'string' && app_public_key_pem !== '';
   const has_cert = typeof app_cert_pem === 'string' && app_cert_pem !== '';
@@ -70,6 +75,7 @@ export function checkSimApp(value: unknown, default_seller_id: string): SimApp {
     seller_id: (seller_id as string | undefined) ?? default_seller_id,
     notify: (notify as 'on' | 'off' | undefined) ?? 'on',
     app_auth_tokens: tokens,
+    identity_mode: (identity_mode as 'user_id' | 'open_id' | undefined) ?? 'user_id',
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Clock } from '../../../domain/clock.ts';
 import type { Random } from '../../../domain/random.ts';
 import { FaultPlan } from '../../simulator-kit/faults.ts';
+import { OneTimeCodes } from '../../simulator-kit/one-time-codes.ts';
 import { notifySignContent, signRsa2 } from '../crypto.ts';
 import { formEncode } from '../request.ts';
 import { toBeijingDate, toBeijingDateTime } from '../time.ts';
@@ -48,6 +49,9 @@ export type PayResult =
   | { ok: true; order: SimOrderView }
   | { ok: false; code: 'ORDER_NOT_EXIST' | 'TRADE_CLOSED' | 'NOTIFICATION_QUEUE_FULL'; message: string };
 
+/** How long a user authorisation auth_code can be exchanged. */
+export const AUTH_CODE_TTL_MS = 5 * 60_000;
+
 /** Confirmations (user_paying) waiting at once; each is bounded by the order cap anyway. */
 const PENDING_RESOLUTIONS_MAX = 10_000;
 
@@ -62,6 +66,8 @@ export class SimCore {
   readonly faults: FaultPlan;
   readonly bills: BillStore;
   private readonly pending_resolution = new Set<string>();
+  /** User authorisation codes (auth_code): one-time, bound to the app that asked. */
+  readonly auth_codes: OneTimeCodes<{ app_id: string; payer: string; scope: string }>;
 
   constructor(
     readonly clock: Clock,
@@ -71,6 +77,7 @@ export class SimCore {
     this.notifier = new Notifier(clock);
     this.faults = new FaultPlan(random);
     this.bills = new BillStore(clock, random);
+    this.auth_codes = new OneTimeCodes(clock, random, AUTH_CODE_TTL_MS, 32);
   }
 
   registerApp(value: unknown): SimApp {

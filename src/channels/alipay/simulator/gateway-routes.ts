@@ -18,6 +18,7 @@ import {
 import { signedReplyBody } from './signer.ts';
 import { create, openTrade, pay, precreate } from './trade-create.ts';
 import { cancel, close, query } from './trade-ops.ts';
+import { oauthTokenAnswer } from './wallet-routes.ts';
 
 /**
  * POST (or GET) /gateway.do, as the real gateway takes it: parameters form-encoded in the body
@@ -120,6 +121,22 @@ export function registerGatewayRoutes(app: FastifyInstance, core: SimCore): void
     if (Object.hasOwn(PAGE_METHODS, method)) return landing(core, reply, request, params);
     const auth = authenticate(core, params, originOf(request));
     if (!auth.ok) return sendSigned(reply, core, method, auth.result, auth.app);
+    if (method === METHOD.oauth_token) {
+      // Arguments come as request parameters; errors come as error_response, success without code.
+      const faults = core.faults.take('oauth_token');
+      const latency_ms = faults.reduce(
+        (sum, f) => sum + (f.kind === 'latency_ms' ? (f.latency_ms ?? 0) : 0),
+        0,
+      );
+      if (latency_ms > 0) await sleep(latency_ms);
+      if (faults.some((f) => f.kind === 'timeout')) return hang(request, reply);
+      if (faults.some((f) => f.kind === 'http_500'))
+        return reply.code(500).type('text/html; charset=utf-8').send('<html><body>500</body></html>');
+      const answer = faults.some((f) => f.kind === 'system_error')
+        ? { error: true, result: SERVICE_UNAVAILABLE }
+        : oauthTokenAnswer(core, auth.caller, params);
+      return sendSigned(reply, core, answer.error ? '' : method, answer.result as SimResult, auth.caller.app);
+    }
     const spec = API_METHODS[method];
     if (!spec) {
       // app.pay is signed offline and carried by the Alipay app, never sent to the gateway.

@@ -8,6 +8,7 @@ import { registerControlRoutes } from './control-routes.ts';
 import { type PayResult, SimCore, type SimOrderView } from './core.ts';
 import { registerGatewayRoutes } from './gateway-routes.ts';
 import type { DeliveryReport } from './notifier.ts';
+import { registerWalletRoutes } from './wallet-routes.ts';
 
 /**
  * An Alipay OpenAPI (gateway.do) stand-in for tests, local development and demos: precreate,
@@ -38,6 +39,8 @@ export interface AlipaySimulator {
   alipayRootCertPem?: string;
   registerApp(value: unknown): SimApp;
   pay(out_trade_no: string): Promise<PayResult>;
+  /** The next user authorisation is refused (the payer returns without an auth_code). */
+  denyNextAuthorization(): void;
   order(out_trade_no: string): SimOrderView | undefined;
   addFault(rule: unknown): FaultRule;
   clearFaults(): void;
@@ -79,6 +82,7 @@ export function createAlipaySimulator(options: AlipaySimulatorOptions): AlipaySi
 
   registerGatewayRoutes(app, core);
   registerControlRoutes(app, core);
+  registerWalletRoutes(app, core);
 
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> | null = null;
@@ -103,6 +107,9 @@ export function createAlipaySimulator(options: AlipaySimulatorOptions): AlipaySi
       : {}),
     registerApp: (value) => core.registerApp(value),
     pay: (out_trade_no) => core.pay(out_trade_no),
+    denyNextAuthorization: () => {
+      core.faults.add({ kind: 'deny_authorization', operation: 'authorize', times: 1 });
+    },
     order: (out_trade_no) => {
       const order = core.orders.get(out_trade_no);
       return order ? core.view(order) : undefined;

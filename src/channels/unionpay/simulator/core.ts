@@ -1,6 +1,7 @@
 import type { Clock } from '../../../domain/clock.ts';
 import type { Random } from '../../../domain/random.ts';
 import { FaultPlan } from '../../simulator-kit/faults.ts';
+import { OneTimeCodes } from '../../simulator-kit/one-time-codes.ts';
 import {
   ACCESS_TYPE_DIRECT,
   ACP_ENCODING,
@@ -9,6 +10,8 @@ import {
   ORDER_REF_FIELD,
   QR_CODE_PREFIX,
   SIGN_METHOD_RSA,
+  USER_AUTH_INVALID_MARK,
+  USER_AUTH_USED_MARK,
 } from '../constants.ts';
 import type { AcpFields } from '../form.ts';
 import { toAcpTime } from '../time.ts';
@@ -54,6 +57,10 @@ export type PayResult =
   | { ok: true; order: SimOrderView }
   | { ok: false; code: 'ORDER_NOT_EXIST' | 'ORDER_NOT_PAYABLE' | 'NOTIFICATION_QUEUE_FULL'; message: string };
 
+/** How long a userAuthCode can be used. */
+export const USER_AUTH_CODE_TTL_MS = 5 * 60_000;
+const FOREIGN_CODES_MAX = 10_000;
+
 /** Paying payment codes examined per delivery round. */
 const SETTLE_BATCH_MAX = 1_000;
 
@@ -63,6 +70,15 @@ export class SimCore {
   readonly faults: FaultPlan;
   readonly signer: SimSigner;
   readonly notifier: Notifier;
+  /** userAuthCodes handed out by the user authorisation page: one-time, 5 minutes. */
+  readonly user_auth_codes: OneTimeCodes<{ payer: string }>;
+  /** Codes used by an in-app consume that this simulator never issued (lenient mode only). */
+  private readonly foreign_codes_used = new Set<string>();
+  /**
+   * Strict: an in-app consume needs a userAuthCode this simulator issued. Lenient (the default,
+   * for tests that invent a code): any code is taken once.
+   */
+  strict_user_auth = false;
 
   constructor(
     readonly clock: Clock,
@@ -72,6 +88,27 @@ export class SimCore {
     this.faults = new FaultPlan(random);
     this.signer = new SimSigner(ca);
     this.notifier = new Notifier(clock, this.faults, this.signer);
+    this.user_auth_codes = new OneTimeCodes(clock, random, USER_AUTH_CODE_TTL_MS, 32);
+  }
+
+  /**
+   * Uses up a userAuthCode for an in-app consume: null when it may be used, otherwise the
+   * respMsg of the refusal (a code used before, or unknown or expired in strict mode).
+   */
+  useUserAuthCode(code: string): string | null {
+    const seen = this.user_auth_codes.peek(code);
+    if (seen.ok || seen.reason !== 'unknown') {
+      const redeemed = this.user_auth_codes.redeem(code);
+      if (redeemed.ok) return null;
+      return redeemed.reason === 'used'
+        ? `用户授权码已使用[${USER_AUTH_USED_MARK}]`
+        : `用户授权码已过期[${USER_AUTH_INVALID_MARK}: expired]`;
+    }
+    if (this.strict_user_auth) return `用户授权码无效[${USER_AUTH_INVALID_MARK}]`;
+    if (this.foreign_codes_used.has(code)) return `用户授权码已使用[${USER_AUTH_USED_MARK}]`;
+    if (this.foreign_codes_used.size >= FOREIGN_CODES_MAX) this.foreign_codes_used.clear();
+    this.foreign_codes_used.add(code);
+    return null;
   }
 
   digits(count: number): string {

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     random: secureRandom,
     ...(values['key-dir'] !== undefined ? { keyDir: values['key-dir'] } : {}),
     logger: values.verbose,
+    strictUserAuth: true,
   });
   await serveStandalone(sim, port, (url) => ({
     url,

@@ -89,6 +89,15 @@ export class TxnBook {
     this.paying.delete(txn);
   }
 
+  /** The consume a payer holds: a QR code's content or an in-app tn. */
+  byPayerCredential(qr_code_or_tn: string): SimTxn | undefined {
+    for (const txn of this.txns.values()) {
+      if (txn.kind !== 'consume') continue;
+      if (txn.qr_code === qr_code_or_tn || txn.tn === qr_code_or_tn) return txn;
+    }
+    return undefined;
+  }
+
   /** Successful transactions of a merchant, in insertion order, at most `limit`. */
   successesOf(mer_id: string, limit: number): SimTxn[] {
     const out: SimTxn[] = [];

@@ -8,6 +8,7 @@ import { type PayResult, SimCore, type SimOrderView } from './core.ts';
 import { registerGatewayRoutes } from './gateway-routes.ts';
 import type { SimMerchant } from './merchants.ts';
 import type { DeliveryReport } from './notifier.ts';
+import { registerWalletRoutes } from './wallet-routes.ts';
 
 /**
  * A UnionPay ACP 5.1.0 stand-in for tests, local development and demos: QR apply, payment-code
@@ -26,6 +27,11 @@ export interface UnionpaySimulatorOptions {
   keyDir?: string;
   /** Fastify request logging to stderr; off by default. */
   logger?: boolean;
+  /**
+   * In-app consumes (UP_JSAPI) take only userAuthCodes this simulator issued (and each once).
+   * Off by default: any code is then taken, but still only once.
+   */
+  strictUserAuth?: boolean;
 }
 
 export interface UnionpaySimulator {
@@ -38,6 +44,8 @@ export interface UnionpaySimulator {
   keyDir: string;
   faults: FaultPlan;
   registerMerchant(merchant: { mer_id: string; cert_pem: string }): SimMerchant;
+  /** The next user authorisation is refused (the payer returns with a respCode other than 00). */
+  denyNextAuthorization(): void;
   pay(order_id: string): Promise<PayResult>;
   order(order_id: string): Promise<SimOrderView | undefined>;
   deliverDueNotifications(): Promise<DeliveryReport>;
@@ -53,6 +61,7 @@ const REQUEST_BODY_LIMIT_BYTES = 64 * 1024;
 export function createUnionpaySimulator(options: UnionpaySimulatorOptions): UnionpaySimulator {
   const ca = loadOrCreateSimCa(options.keyDir);
   const core = new SimCore(options.clock, options.random, ca);
+  core.strict_user_auth = options.strictUserAuth ?? false;
   const app = Fastify({
     logger: options.logger ? { level: 'info', stream: process.stderr } : false,
     bodyLimit: REQUEST_BODY_LIMIT_BYTES,
@@ -74,6 +83,7 @@ export function createUnionpaySimulator(options: UnionpaySimulatorOptions): Unio
   });
   registerGatewayRoutes(app, core);
   registerControlRoutes(app, core);
+  registerWalletRoutes(app, core);
 
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> | null = null;
@@ -95,6 +105,9 @@ export function createUnionpaySimulator(options: UnionpaySimulatorOptions): Unio
     keyDir: ca.key_dir,
     faults: core.faults,
     registerMerchant: (merchant) => core.merchants.register(merchant),
+    denyNextAuthorization: () => {
+      core.faults.add({ kind: 'deny_authorization', operation: 'authorize', times: 1 });
+    },
     pay: (order_id) => core.pay(order_id),
     async order(order_id) {
       const txn = core.txns.get(order_id);

@@ -133,7 +133,11 @@ async function consume(
     txn.pay_timeout_ms = timeout_ms;
   }
   if (way === 'jsapi') {
-    if (!fields[JSAPI_USER_AUTH_FIELD]) return reply(fields, '13');
+    const user_auth_code = fields[JSAPI_USER_AUTH_FIELD];
+    if (!user_auth_code) return reply(fields, '13');
+    // Each userAuthCode pays for one order: a second use is refused, as an unknown one is in strict mode.
+    const refusal = core.useUserAuthCode(user_auth_code);
+    if (refusal !== null) return { ...reply(fields, '01'), respMsg: refusal };
     txn.tn = core.newTn();
     core.txns.add(txn);
     return reply(fields, '00', { [JSAPI_TN_FIELD]: txn.tn });

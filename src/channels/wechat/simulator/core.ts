@@ -170,7 +170,7 @@ export class SimCore {
   }
 
   /** The payer scans and pays: SUCCESS, then the notification is queued (due now unless a fault delays it). */
-  pay(out_trade_no: string): PayResult {
+  pay(out_trade_no: string, openid?: string): PayResult {
     const order = this.orders.get(out_trade_no);
     if (!order) return { ok: false, code: 'ORDER_NOT_EXIST', message: 'no order with this out_trade_no' };
     this.resolveOrder(order);
@@ -189,7 +189,7 @@ export class SimCore {
       return { ok: false, code: 'NOTIFICATION_QUEUE_FULL', message: 'too many notifications pending' };
     }
     this.user_paying.delete(order.out_trade_no);
-    this.settlePaid(order);
+    this.settlePaid(order, openid);
     if (order.notify_url !== '')
       this.notifier.enqueuePaid(order, merchant, this.notifyPlanFor(order.out_trade_no));
     return { ok: true, order: this.view(order) };

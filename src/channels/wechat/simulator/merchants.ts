@@ -23,6 +23,8 @@ export interface SimMerchant {
   key_mode: SimKeyMode;
   /** A service provider's sub-merchants; empty for a direct merchant. */
   sub_merchants: SimSubMerchant[];
+  /** The AppSecret of `appid` (web-page OAuth); absent: code exchanges for it answer 40125. */
+  app_secret?: string;
 }
 
 export type SimKeyMode = 'public_key' | 'certificate' | 'migrating';
@@ -32,11 +34,15 @@ export interface SimSubMerchant {
   sub_mchid: string;
   /** The sub-merchant's own appid, when it has one (payers are then sub_openid). */
   sub_appid?: string;
+  /** The AppSecret of sub_appid (web-page OAuth under the sub-merchant's own app). */
+  sub_app_secret?: string;
 }
 
 const SUB_MERCHANTS_MAX = 100;
 
 export const MERCHANTS_MAX = 1000;
+
+const APP_SECRET = /^[\x21-\x7e]{1,128}$/;
 
 const FIELDS = ['mchid', 'appid', 'merchant_serial_no', 'merchant_public_key_pem', 'apiv3_key'] as const;
 
@@ -64,6 +70,9 @@ export function checkSimMerchant(value: unknown): SimMerchant {
   const api_v2_key = value.api_v2_key;
   if (api_v2_key !== undefined && (typeof api_v2_key !== 'string' || !/^[\x21-\x7e]{32}$/.test(api_v2_key)))
     throw new Error('merchant.api_v2_key must be 32 printable ASCII characters');
+  const app_secret = value.app_secret;
+  if (app_secret !== undefined && (typeof app_secret !== 'string' || !APP_SECRET.test(app_secret)))
+    throw new Error('merchant.app_secret must be 1 to 128 printable ASCII characters');
   const key_mode = value.key_mode ?? 'public_key';
   if (!SIM_KEY_MODES.includes(key_mode as SimKeyMode))
     throw new Error(`merchant.key_mode must be one of ${SIM_KEY_MODES.join(', ')}`);
@@ -76,6 +85,7 @@ export function checkSimMerchant(value: unknown): SimMerchant {
     ...(api_v2_key !== undefined ? { api_v2_key: api_v2_key as string } : {}),
     key_mode: key_mode as SimKeyMode,
     sub_merchants: checkSubMerchants(value.sub_merchants, m.mchid),
+    ...(app_secret !== undefined ? { app_secret: app_secret as string } : {}),
   };
 }
 
@@ -92,9 +102,17 @@ function checkSubMerchants(value: unknown, mchid: string): SimSubMerchant[] {
       (typeof item.sub_appid !== 'string' || !/^[A-Za-z0-9_]{1,32}$/.test(item.sub_appid))
     )
       throw new Error('merchant.sub_merchants[].sub_appid must be 1 to 32 letters, digits or _');
+    if (
+      item.sub_app_secret !== undefined &&
+      (typeof item.sub_app_secret !== 'string' ||
+        !APP_SECRET.test(item.sub_app_secret) ||
+        typeof item.sub_appid !== 'string')
+    )
+      throw new Error('merchant.sub_merchants[].sub_app_secret must be printable ASCII, with a sub_appid');
     return {
       sub_mchid: item.sub_mchid,
       ...(typeof item.sub_appid === 'string' ? { sub_appid: item.sub_appid } : {}),
+      ...(typeof item.sub_app_secret === 'string' ? { sub_app_secret: item.sub_app_secret } : {}),
     };
   });
 }
@@ -114,6 +132,26 @@ export class MerchantBook {
 
   get(mchid: string): SimMerchant | undefined {
     return this.merchants.get(mchid);
+  }
+
+  /**
+   * An app as WeChat's open platform knows it: whether the appid is bound to a registered merchant
+   * (its appid or a sub-merchant's sub_appid), and its AppSecret when one was registered.
+   */
+  app(appid: string): { known: boolean; secret?: string } {
+    let known = false;
+    for (const merchant of this.merchants.values()) {
+      if (merchant.appid === appid) {
+        if (merchant.app_secret !== undefined) return { known: true, secret: merchant.app_secret };
+        known = true;
+      }
+      for (const sub of merchant.sub_merchants) {
+        if (sub.sub_appid !== appid) continue;
+        if (sub.sub_app_secret !== undefined) return { known: true, secret: sub.sub_app_secret };
+        known = true;
+      }
+    }
+    return { known };
   }
 
   /** Switches which key WeChat signs with for this merchant (a migration step); false if unknown. */

@@ -76,6 +76,8 @@ export function isPaid(order: SimOrder): boolean {
 export class OrderBook {
   private readonly orders = new Map<string, SimOrder>();
   private readonly by_transaction_id = new Map<string, string>();
+  /** The wallet finds an order by what the payer holds: a Native code_url or a JSAPI prepay_id. */
+  private readonly by_payer_credential = new Map<string, string>();
 
   get(out_trade_no: string): SimOrder | undefined {
     return this.orders.get(out_trade_no);
@@ -94,6 +96,14 @@ export class OrderBook {
     if (this.orders.has(order.out_trade_no)) throw new Error('out_trade_no already present');
     if (!this.hasRoom()) throw new Error(`the simulator holds at most ${ORDERS_MAX} orders`);
     this.orders.set(order.out_trade_no, order);
+    if (order.code_url !== '') this.by_payer_credential.set(order.code_url, order.out_trade_no);
+    if (order.prepay_id !== undefined) this.by_payer_credential.set(order.prepay_id, order.out_trade_no);
+  }
+
+  /** The order of a Native code_url or a JSAPI/App/H5 prepay_id. */
+  byPayerCredential(code_url_or_prepay_id: string): SimOrder | undefined {
+    const out_trade_no = this.by_payer_credential.get(code_url_or_prepay_id);
+    return out_trade_no === undefined ? undefined : this.orders.get(out_trade_no);
   }
 
   /** Every order, oldest first (bills read them). */

@@ -15,6 +15,7 @@ import { registerBillRoutes } from './v3-bill-routes.ts';
 import { registerCertificateRoutes } from './v3-cert-routes.ts';
 import { registerRefundRoutes } from './v3-refund-routes.ts';
 import { registerV3Routes } from './v3-routes.ts';
+import { registerWalletRoutes } from './wallet-routes.ts';
 
 /**
  * A WeChat Pay stand-in for tests, local development and demos, direct merchants and service
@@ -49,6 +50,8 @@ export interface SimMerchantInput {
   api_v2_key?: string;
   key_mode?: SimKeyMode;
   sub_merchants?: SimSubMerchant[];
+  /** The AppSecret of appid, for web-page OAuth (payer authorisation). */
+  app_secret?: string;
 }
 
 export interface WechatSimulator {
@@ -58,6 +61,8 @@ export interface WechatSimulator {
   platformPublicKeyPem: string;
   registerMerchant(merchant: SimMerchantInput): void;
   pay(out_trade_no: string): PayResult;
+  /** The next web-page authorisation is refused (the payer returns with `state` only). */
+  denyNextAuthorization(): void;
   /** Adds a fault rule (throws when it is malformed); clearFaults removes them all. */
   addFault(rule: FaultRule): FaultRule;
   clearFaults(): void;
@@ -128,6 +133,7 @@ export function createWechatSimulator(options: WechatSimulatorOptions): WechatSi
   registerCertificateRoutes(app, core);
   registerV2Routes(app, core);
   registerControlRoutes(app, core);
+  registerWalletRoutes(app, core);
 
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> | null = null;
@@ -149,6 +155,9 @@ export function createWechatSimulator(options: WechatSimulatorOptions): WechatSi
       core.merchants.register(merchant);
     },
     pay: (out_trade_no) => core.pay(out_trade_no),
+    denyNextAuthorization: () => {
+      core.faults.add({ kind: 'deny_authorization', operation: 'authorize', times: 1 });
+    },
     addFault: (rule) => core.faults.add(rule),
     clearFaults: () => core.faults.clear(),
     async platformCertificates() {
