@@ -1,11 +1,6 @@
 import { HttpClientError, httpRequest } from '../http-client.ts';
-import type {
-  ChannelAccount,
-  ChannelContext,
-  IdentityFailureCode,
-  IdentityOutcome,
-  PayerAuthorization,
-} from '../types.ts';
+import { configProblemOf, identityFailed } from '../payer-authorization.ts';
+import type { ChannelAccount, ChannelContext, IdentityOutcome, PayerAuthorization } from '../types.ts';
 import type { AlipayConfig } from './config.ts';
 import { verifyRsa2 } from './crypto.ts';
 import { formEncode, signedParams } from './request.ts';
@@ -33,23 +28,12 @@ const USED_WORDS = /已使用|已被使用|already used|been used/i;
 const USER_ID = /^2088\d{12}$/;
 const OPEN_ID = /^[0-9A-Za-z_-]{8,128}$/;
 
-function failed(code: IdentityFailureCode, detail: string): IdentityOutcome {
-  return { kind: 'failed', code, detail };
-}
-
 export function alipayPayerAuthorization(
   configOf: (account: ChannelAccount) => AlipayConfig,
 ): PayerAuthorization {
   return {
     pay_way: 'ALI_JSAPI',
-    configProblem(account) {
-      try {
-        configOf(account);
-        return null;
-      } catch (error) {
-        return (error as Error).message;
-      }
-    },
+    configProblem: (account) => configProblemOf(configOf, account),
     authorizeUrl(account, redirect_uri, state) {
       const config = configOf(account);
       const query = new URLSearchParams({
@@ -77,12 +61,16 @@ async function exchangeCode(
       (callback.error !== undefined && callback.error !== '') ||
       (callback.state !== undefined && callback.state !== '');
     return said_no
-      ? failed('PAYER_AUTH_DENIED', 'Alipay returned without an auth_code: the authorisation was refused')
-      : failed('PAYER_AUTH_CODE_MISSING', 'the callback carries no auth_code');
+      ? identityFailed(
+          'PAYER_AUTH_DENIED',
+          'Alipay returned without an auth_code: the authorisation was refused',
+        )
+      : identityFailed('PAYER_AUTH_CODE_MISSING', 'the callback carries no auth_code');
   }
   if (callback.app_id !== undefined && callback.app_id !== config.app_id)
-    return failed('PAYER_AUTH_CODE_INVALID', 'the callback names another app_id than the account');
-  if (code.length > 256) return failed('PAYER_AUTH_CODE_INVALID', 'the auth_code is implausibly long');
+    return identityFailed('PAYER_AUTH_CODE_INVALID', 'the callback names another app_id than the account');
+  if (code.length > 256)
+    return identityFailed('PAYER_AUTH_CODE_INVALID', 'the auth_code is implausibly long');
 
   const method = METHOD.oauth_token;
   const params = await signedParams(ctx.clock, config, method, null, {
@@ -101,26 +89,31 @@ async function exchangeCode(
       timeout_ms: ctx.timeout_ms,
     });
     if (response.status !== 200)
-      return failed('PAYER_AUTH_UNAVAILABLE', `${method}: HTTP ${response.status}`);
+      return identityFailed('PAYER_AUTH_UNAVAILABLE', `${method}: HTTP ${response.status}`);
     body = response.body;
   } catch (error) {
-    if (error instanceof HttpClientError) return failed('PAYER_AUTH_UNAVAILABLE', `${method}: ${error.kind}`);
+    if (error instanceof HttpClientError)
+      return identityFailed('PAYER_AUTH_UNAVAILABLE', `${method}: ${error.kind}`);
     throw error;
   }
 
   const signed = extractSignedResponse(body, method);
-  if (!signed) return failed('PAYER_AUTH_UNAVAILABLE', `${method}: the reply is not a gateway response`);
-  if (signed.sign === undefined) return failed('PAYER_AUTH_UNAVAILABLE', `${method}: unsigned reply`);
+  if (!signed)
+    return identityFailed('PAYER_AUTH_UNAVAILABLE', `${method}: the reply is not a gateway response`);
+  if (signed.sign === undefined) return identityFailed('PAYER_AUTH_UNAVAILABLE', `${method}: unsigned reply`);
   if (
     config.alipay_cert_sn !== undefined &&
     signed.alipay_cert_sn !== undefined &&
     signed.alipay_cert_sn !== config.alipay_cert_sn
   )
-    return failed('PAYER_AUTH_UNAVAILABLE', `${method}: reply signed under another Alipay certificate`);
+    return identityFailed(
+      'PAYER_AUTH_UNAVAILABLE',
+      `${method}: reply signed under another Alipay certificate`,
+    );
   if (!verifyRsa2(signed.signed_text, signed.sign, config.alipay_public_key))
-    return failed('PAYER_AUTH_UNAVAILABLE', `${method}: reply signature does not verify`);
+    return identityFailed('PAYER_AUTH_UNAVAILABLE', `${method}: reply signature does not verify`);
   const value = parseJson(signed.signed_text);
-  if (!isRecord(value)) return failed('PAYER_AUTH_UNAVAILABLE', `${method}: reply is not an object`);
+  if (!isRecord(value)) return identityFailed('PAYER_AUTH_UNAVAILABLE', `${method}: reply is not an object`);
 
   // A success carries no code at all (or 10000); anything else is a refusal or trouble.
   const result_code = typeof value.code === 'string' ? value.code : undefined;
@@ -129,14 +122,14 @@ async function exchangeCode(
     const sub_msg = typeof value.sub_msg === 'string' ? value.sub_msg.slice(0, 200) : '';
     const detail = `${result_code ?? ''} ${sub_code}${sub_msg === '' ? '' : `: ${sub_msg}`}`.trim();
     if (sub_code === SUB_CODE_USED || (SUB_CODES_INVALID.has(sub_code) && USED_WORDS.test(sub_msg)))
-      return failed('PAYER_AUTH_CODE_REUSED', detail);
-    if (SUB_CODES_INVALID.has(sub_code)) return failed('PAYER_AUTH_CODE_INVALID', detail);
-    return failed('PAYER_AUTH_UNAVAILABLE', `${method}: ${detail}`);
+      return identityFailed('PAYER_AUTH_CODE_REUSED', detail);
+    if (SUB_CODES_INVALID.has(sub_code)) return identityFailed('PAYER_AUTH_CODE_INVALID', detail);
+    return identityFailed('PAYER_AUTH_UNAVAILABLE', `${method}: ${detail}`);
   }
   const user_id = typeof value.user_id === 'string' ? value.user_id.trim() : '';
   const open_id = typeof value.open_id === 'string' ? value.open_id.trim() : '';
   if (USER_ID.test(user_id)) return { kind: 'identified', payer: { alipay_buyer_id: user_id } };
   if (OPEN_ID.test(open_id) && open_id !== 'undefined' && open_id !== 'null')
     return { kind: 'identified', payer: { alipay_open_id: open_id } };
-  return failed('PAYER_IDENTITY_MISSING', `${method} answered without a user_id or open_id`);
+  return identityFailed('PAYER_IDENTITY_MISSING', `${method} answered without a user_id or open_id`);
 }

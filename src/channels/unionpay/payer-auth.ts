@@ -1,5 +1,6 @@
+import { configProblemOf, identityFailed } from '../payer-authorization.ts';
 import { withQuery } from '../simulator-kit/one-time-codes.ts';
-import type { ChannelAccount, IdentityOutcome, PayerAuthorization } from '../types.ts';
+import type { ChannelAccount, PayerAuthorization } from '../types.ts';
 import type { UnionpayConfig } from './config.ts';
 import { USER_AUTH_PATH, USER_AUTH_VERSION } from './constants.ts';
 
@@ -17,23 +18,12 @@ import { USER_AUTH_PATH, USER_AUTH_VERSION } from './constants.ts';
  */
 const USER_AUTH_CODE = /^[\x21-\x7e]{1,256}$/;
 
-function failed(code: Extract<IdentityOutcome, { kind: 'failed' }>['code'], detail: string): IdentityOutcome {
-  return { kind: 'failed', code, detail };
-}
-
 export function unionpayPayerAuthorization(
   configOf: (account: ChannelAccount) => UnionpayConfig,
 ): PayerAuthorization {
   return {
     pay_way: 'UP_JSAPI',
-    configProblem(account) {
-      try {
-        configOf(account);
-        return null;
-      } catch (error) {
-        return (error as Error).message;
-      }
-    },
+    configProblem: (account) => configProblemOf(configOf, account),
     authorizeUrl(account, redirect_uri, state) {
       const config = configOf(account);
       const back = withQuery(redirect_uri, { state });
@@ -42,11 +32,15 @@ export function unionpayPayerAuthorization(
     async exchange(_ctx, _account, callback) {
       const resp_code = callback.respCode?.trim();
       if (resp_code !== undefined && resp_code !== '' && resp_code !== '00')
-        return failed('PAYER_AUTH_DENIED', `Cloud QuickPass answered respCode ${resp_code.slice(0, 8)}`);
+        return identityFailed(
+          'PAYER_AUTH_DENIED',
+          `Cloud QuickPass answered respCode ${resp_code.slice(0, 8)}`,
+        );
       const code = callback.userAuthCode?.trim() ?? '';
-      if (code === '') return failed('PAYER_AUTH_CODE_MISSING', 'the callback carries no userAuthCode');
+      if (code === '')
+        return identityFailed('PAYER_AUTH_CODE_MISSING', 'the callback carries no userAuthCode');
       if (!USER_AUTH_CODE.test(code) || code === 'undefined' || code === 'null')
-        return failed('PAYER_AUTH_CODE_INVALID', 'the userAuthCode is malformed');
+        return identityFailed('PAYER_AUTH_CODE_INVALID', 'the userAuthCode is malformed');
       return { kind: 'identified', payer: { unionpay_user_auth_code: code } };
     },
   };

@@ -1,4 +1,5 @@
 import { HttpClientError, httpRequest } from '../http-client.ts';
+import { identityFailed } from '../payer-authorization.ts';
 import type { ChannelAccount, ChannelContext, IdentityOutcome, PayerAuthorization } from '../types.ts';
 import type { WechatConfig } from './config.ts';
 import { clientAppid } from './merchant-ids.ts';
@@ -31,10 +32,6 @@ function usableOpenid(value: unknown): string | null {
   const openid = value.trim();
   if (openid === '' || openid === 'undefined' || openid === 'null' || openid.length > 128) return null;
   return openid;
-}
-
-function failed(code: Extract<IdentityOutcome, { kind: 'failed' }>['code'], detail: string): IdentityOutcome {
-  return { kind: 'failed', code, detail };
 }
 
 export function wechatPayerAuthorization(
@@ -79,12 +76,15 @@ async function exchangeCode(
   if (code === '') {
     // WeChat sends the payer back with only `state` when the authorisation is refused.
     if (callback.state !== undefined && callback.state !== '')
-      return failed('PAYER_AUTH_DENIED', 'WeChat returned without a code: the authorisation was refused');
-    return failed('PAYER_AUTH_CODE_MISSING', 'the callback carries no code');
+      return identityFailed(
+        'PAYER_AUTH_DENIED',
+        'WeChat returned without a code: the authorisation was refused',
+      );
+    return identityFailed('PAYER_AUTH_CODE_MISSING', 'the callback carries no code');
   }
-  if (code.length > 512) return failed('PAYER_AUTH_CODE_INVALID', 'the code is implausibly long');
+  if (code.length > 512) return identityFailed('PAYER_AUTH_CODE_INVALID', 'the code is implausibly long');
   if (config.oauth_app_secret === undefined)
-    return failed('PAYER_AUTH_UNAVAILABLE', 'oauth_app_secret is not configured');
+    return identityFailed('PAYER_AUTH_UNAVAILABLE', 'oauth_app_secret is not configured');
   const query = new URLSearchParams({
     appid: appidOf(config),
     secret: config.oauth_app_secret,
@@ -105,21 +105,24 @@ async function exchangeCode(
   } catch (error) {
     // The error names the target without its query: the secret stays out of it.
     if (error instanceof HttpClientError)
-      return failed('PAYER_AUTH_UNAVAILABLE', `code exchange: ${error.kind}`);
+      return identityFailed('PAYER_AUTH_UNAVAILABLE', `code exchange: ${error.kind}`);
     throw error;
   }
-  if (status !== 200) return failed('PAYER_AUTH_UNAVAILABLE', `code exchange: HTTP ${status}`);
+  if (status !== 200) return identityFailed('PAYER_AUTH_UNAVAILABLE', `code exchange: HTTP ${status}`);
   const json = parseJson(body);
-  if (!isRecord(json)) return failed('PAYER_AUTH_UNAVAILABLE', 'code exchange: the reply is not JSON');
+  if (!isRecord(json))
+    return identityFailed('PAYER_AUTH_UNAVAILABLE', 'code exchange: the reply is not JSON');
   const errcode = typeof json.errcode === 'number' ? json.errcode : Number(json.errcode ?? 0);
   if (Number.isFinite(errcode) && errcode !== 0) {
     const errmsg = typeof json.errmsg === 'string' ? json.errmsg.slice(0, 200) : '';
-    if (errcode === ERR_CODE_USED) return failed('PAYER_AUTH_CODE_REUSED', `${errcode} ${errmsg}`.trim());
-    if (errcode === ERR_CODE_INVALID) return failed('PAYER_AUTH_CODE_INVALID', `${errcode} ${errmsg}`.trim());
-    return failed('PAYER_AUTH_UNAVAILABLE', `code exchange: errcode ${errcode} ${errmsg}`.trim());
+    if (errcode === ERR_CODE_USED)
+      return identityFailed('PAYER_AUTH_CODE_REUSED', `${errcode} ${errmsg}`.trim());
+    if (errcode === ERR_CODE_INVALID)
+      return identityFailed('PAYER_AUTH_CODE_INVALID', `${errcode} ${errmsg}`.trim());
+    return identityFailed('PAYER_AUTH_UNAVAILABLE', `code exchange: errcode ${errcode} ${errmsg}`.trim());
   }
   const openid = usableOpenid(json.openid);
   if (openid === null)
-    return failed('PAYER_IDENTITY_MISSING', 'the code exchange answered without an openid');
+    return identityFailed('PAYER_IDENTITY_MISSING', 'the code exchange answered without an openid');
   return { kind: 'identified', payer: { wechat_openid: openid } };
 }
