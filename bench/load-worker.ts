@@ -147,17 +147,27 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
 
 async function loadOne(spec: LoadSpec): Promise<LoadResult> {
   const started = performance.now();
-  const result = await autocannon({
-    url: spec.url,
-    connections: spec.connections,
-    // A replay sends each prepared request exactly once; other runs last duration_s.
-    ...(spec.kind === 'replay' ? { amount: spec.prepared?.length ?? 0 } : { duration: spec.duration_s }),
-    requests: requestsFor(spec),
-    timeout: 10,
-    ...(spec.rate_per_s ? { overallRate: spec.rate_per_s } : {}),
+  let last_response = started;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: spec.url,
+        connections: spec.connections,
+        // A replay sends each prepared request exactly once; other runs last duration_s.
+        ...(spec.kind === 'replay' ? { amount: spec.prepared?.length ?? 0 } : { duration: spec.duration_s }),
+        requests: requestsFor(spec),
+        timeout: 10,
+        ...(spec.rate_per_s ? { overallRate: spec.rate_per_s } : {}),
+      },
+      (error, done) => (error ? reject(error) : resolve(done)),
+    );
+    instance.on('response', () => {
+      last_response = performance.now();
+    });
   });
-  // autocannon's duration has a coarse resolution; a replay (fixed count, a few seconds) is timed here.
-  const duration_s = spec.kind === 'replay' ? (performance.now() - started) / 1000 : result.duration;
+  // autocannon's duration has a resolution of a second, and it resolves on its next one-second tick
+  // after the last answer: a replay (a fixed count, a few seconds) is timed to its last response.
+  const duration_s = spec.kind === 'replay' ? (last_response - started) / 1000 : result.duration;
   return {
     requests_per_s: result['2xx'] / duration_s,
     ok: result['2xx'],
