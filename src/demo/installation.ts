@@ -153,6 +153,13 @@ export async function startDemoInstallation(
   };
 
   const public_url = gw.settings.public_url;
+  // A demo seeded before the cashier existed has a WeChat account without an AppSecret for OAuth.
+  const wechat_account = await gw.accounts.load(demo.channel_account_id);
+  const wechat_hint = wechat_account?.config.oauth_app_secret
+    ? []
+    : [
+        `  (this demo's WeChat account predates the QR cashier, which therefore offers only Alipay and UnionPay; remove ${relative(process.cwd(), config.data_dir)} to seed it afresh)`,
+      ];
   const lines = [
     `  WeChat Pay sim     ${wechat.url}`,
     `  Alipay sim         ${alipay.url}`,
@@ -162,6 +169,7 @@ export async function startDemoInstallation(
     `Demo merchant ${demo.merchant_id}, app ${demo.app_id} (its secret is in ${relative(process.cwd(), join(config.data_dir, 'demo.json'))})`,
     '',
     `Try it in a browser: ${public_url}/test`,
+    ...wechat_hint,
     '  pick a pay way and an amount, create the payment, then click the simulated wallet to pay;',
     '  the page shows the state change and this terminal prints the notification the shop received.',
     ...(demo.static_code_id
