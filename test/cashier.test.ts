@@ -156,6 +156,29 @@ describe.each<DbKind>(['sqlite', 'postgres'])('QR cashier payments on %s', (kind
     },
   );
 
+  it.skipIf(skip)(
+    'writes the demo app secret into the test page only for a browser on this machine',
+    async () => {
+      const secret = 'demo-secret-never-for-strangers';
+      h.gateway.gw.settings.demo = {
+        app_id: 'app_demo',
+        app_secret: secret,
+        notify_url: '',
+        wallet_scan_urls: {},
+      };
+      try {
+        const local = await h.gateway.http.inject({ url: '/test', remoteAddress: '127.0.0.1' });
+        expect(local.body).toContain(secret);
+        const remote = await h.gateway.http.inject({ url: '/test', remoteAddress: '203.0.113.9' });
+        expect(remote.statusCode).toBe(200);
+        expect(remote.body).not.toContain(secret);
+        expect(remote.body).not.toContain('app_demo');
+      } finally {
+        h.gateway.gw.settings.demo = undefined;
+      }
+    },
+  );
+
   it.skipIf(skip)('refuses QR_CASHIER with a clear error when no account can identify payers', async () => {
     await h.gateway.gw.store.db
       .updateTable('channel_accounts')

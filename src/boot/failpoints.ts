@@ -71,7 +71,6 @@ interface FailpointState {
   rules: FailpointRule[];
   chance: () => number;
   crash: (name: FailpointName) => never;
-  hits: Map<FailpointName, number>;
 }
 
 /** The only thing `failpoint()` reads when failpoints are off. */
@@ -94,7 +93,6 @@ export function failpoint(name: FailpointName): void {
 function fire(name: FailpointName): void {
   const s = state;
   if (!s) return;
-  s.hits.set(name, (s.hits.get(name) ?? 0) + 1);
   const rule = s.rules.find((r) => r.name === name || r.name === '*');
   if (!rule || rule.action === 'off') return;
   if (rule.times !== undefined && rule.times <= 0) return;
@@ -141,7 +139,6 @@ export function configureFailpoints(options: FailpointOptions): void {
     rules: options.rules.map((r) => ({ ...r })),
     chance: options.chance ?? Math.random,
     crash: options.crash ?? killSelf,
-    hits: new Map(),
   };
   enabled = options.rules.length > 0;
 }
@@ -149,11 +146,6 @@ export function configureFailpoints(options: FailpointOptions): void {
 export function disableFailpoints(): void {
   enabled = false;
   state = null;
-}
-
-/** How often each failpoint was reached since configured (for tests: proves the points are on the path). */
-export function failpointHits(): ReadonlyMap<FailpointName, number> {
-  return state?.hits ?? new Map();
 }
 
 /** Reads PAYMUX_FAILPOINTS (and PAYMUX_FAILPOINTS_SEED) once, at import. */

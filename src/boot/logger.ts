@@ -14,6 +14,11 @@ export const REDACTED_PATHS = [
   '*.apiv3_key',
   '*.merchant_private_key_pem',
   '*.private_key_pem',
+  // The channels' other secret settings (channel account configs), should one ever reach a log.
+  '*.oauth_app_secret',
+  '*.app_private_key_pem',
+  '*.app_auth_token',
+  '*.sign_private_key_pem',
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {

@@ -81,7 +81,7 @@ export async function openGateway(options: OpenGatewayOptions): Promise<GatewayR
       deliverer?.stop();
       await sync.stop();
       await daily_reconciliation.stop();
-      maintenance.stop();
+      await maintenance.stop();
       await http.close();
       closeHttpAgents();
       await store.close();

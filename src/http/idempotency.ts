@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorBody } from '../domain/errors.ts';
 import type { Gateway } from '../services/gateway.ts';
 import {
@@ -8,6 +9,7 @@ import {
   releaseIdempotencyKey,
   takeOverStaleIdempotencyKey,
 } from '../storage/repositories/idempotency.ts';
+import { merchantOf } from './merchant-auth.ts';
 
 /** Keys are kept this long, as Stripe does. */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3600_000;
@@ -95,4 +97,28 @@ export async function withIdempotency(
     completeIdempotencyKey(tx, app_id, key, result.status, JSON.stringify(result.body)),
   );
   return { ...result, replayed: false };
+}
+
+/**
+ * A signed write of the merchant API under its `Idempotency-Key` header (if sent): runs it once,
+ * stores and replays its result, and answers with `idempotent-replayed: true` on a replay. The
+ * fingerprint is the method, the path and the raw body, so the same key with another request is
+ * refused.
+ */
+export async function sendIdempotent(
+  gw: Gateway,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  run: () => Promise<{ status: number; body: unknown }>,
+): Promise<FastifyReply> {
+  const key = request.headers['idempotency-key'];
+  const stored = await withIdempotency(
+    gw,
+    merchantOf(request).credential.app_id,
+    typeof key === 'string' ? key : undefined,
+    `${request.method} ${request.url.split('?')[0]}\n${request.rawBody ?? ''}`,
+    run,
+  );
+  if (stored.replayed) void reply.header('idempotent-replayed', 'true');
+  return reply.status(stored.status).send(stored.body);
 }

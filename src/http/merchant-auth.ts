@@ -71,3 +71,9 @@ function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
+
+/** The merchant the API scope's preValidation hook authenticated (app.ts); every API route has one. */
+export function merchantOf(request: FastifyRequest): AuthenticatedMerchant {
+  if (!request.merchant) throw new Error('route reached without authentication');
+  return request.merchant;
+}

@@ -6,6 +6,7 @@ import { HEADER_SIGNATURE, webhookSignatureHeader } from '../protocol/merchant-s
 import type { Gateway } from '../services/gateway.ts';
 import { insertDeliveryAttempt } from '../storage/repositories/delivery-attempts.ts';
 import { claimDueEvents, type EventRecord, finishDelivery } from '../storage/repositories/events.ts';
+import { drainRounds } from './rounds.ts';
 
 /** Events claimed per round; also the most deliveries in flight at once. */
 export const DELIVERY_BATCH_MAX = 64;
@@ -45,14 +46,8 @@ export class EventDeliverer {
   }
 
   /** Runs rounds until nothing is due (bounded), for tests and shutdown. */
-  async drain(rounds_max = 100): Promise<number> {
-    let total = 0;
-    for (let i = 0; i < rounds_max; i++) {
-      const n = await this.runOnce();
-      total += n;
-      if (n === 0) break;
-    }
-    return total;
+  drain(rounds_max = 100): Promise<number> {
+    return drainRounds(() => this.runOnce(), rounds_max);
   }
 
   start(): void {

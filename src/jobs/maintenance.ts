@@ -1,6 +1,7 @@
 import type { Gateway } from '../services/gateway.ts';
 import { deleteExpiredIdempotencyKeys } from '../storage/repositories/idempotency.ts';
 import { deleteExpiredNonces } from '../storage/repositories/nonces.ts';
+import { RoundTimer } from './rounds.ts';
 
 export const MAINTENANCE_INTERVAL_MS = 60_000;
 /** Idempotency keys removed per round, so one round never holds the database long. */
@@ -8,8 +9,14 @@ const IDEMPOTENCY_KEYS_PER_ROUND_MAX = 1_000;
 
 /** Clears what has outlived its use: request nonces past their window, expired idempotency keys. */
 export class MaintenanceJob {
-  #timer: NodeJS.Timeout | null = null;
-  constructor(private readonly gw: Gateway) {}
+  readonly #timer: RoundTimer;
+  constructor(private readonly gw: Gateway) {
+    this.#timer = new RoundTimer(
+      MAINTENANCE_INTERVAL_MS,
+      () => this.runOnce(),
+      (error) => this.gw.logger.error({ err: error }, 'maintenance round failed'),
+    );
+  }
 
   async runOnce(): Promise<{ nonces: number; idempotency_keys: number }> {
     const now = this.gw.clock.now_ms();
@@ -21,14 +28,11 @@ export class MaintenanceJob {
   }
 
   start(): void {
-    this.#timer = setInterval(() => {
-      this.runOnce().catch((error) => this.gw.logger.error({ err: error }, 'maintenance round failed'));
-    }, MAINTENANCE_INTERVAL_MS);
-    this.#timer.unref();
+    this.#timer.start();
   }
 
-  stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
+  /** Stops the timer and waits for a round in progress, so the store can close after it. */
+  stop(): Promise<void> {
+    return this.#timer.stop();
   }
 }

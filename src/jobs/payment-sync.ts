@@ -4,6 +4,7 @@ import { syncPayment } from '../services/sync-payment.ts';
 import { syncRefund } from '../services/sync-refund.ts';
 import { claimDueChecks } from '../storage/repositories/payments.ts';
 import { claimDueRefundChecks } from '../storage/repositories/refunds.ts';
+import { drainRounds, RoundTimer } from './rounds.ts';
 
 /** Payments checked per round (and at most in flight at once). */
 export const SYNC_BATCH_MAX = 32;
@@ -17,9 +18,14 @@ export const SYNC_POLL_INTERVAL_MS = 1_000;
  * Safe with several gateway processes: each check is claimed before it runs.
  */
 export class PaymentSync {
-  #timer: NodeJS.Timeout | null = null;
-  #round: Promise<void> | null = null;
-  constructor(private readonly gw: Gateway) {}
+  readonly #timer: RoundTimer;
+  constructor(private readonly gw: Gateway) {
+    this.#timer = new RoundTimer(
+      SYNC_POLL_INTERVAL_MS,
+      () => this.runOnce(),
+      (error) => this.gw.logger.error({ err: error }, 'payment sync round failed'),
+    );
+  }
 
   async runOnce(): Promise<number> {
     const now = this.gw.clock.now_ms();
@@ -41,33 +47,16 @@ export class PaymentSync {
   }
 
   /** Runs rounds until nothing is due (bounded), for tests. */
-  async drain(rounds_max = 100): Promise<number> {
-    let total = 0;
-    for (let i = 0; i < rounds_max; i++) {
-      const n = await this.runOnce();
-      total += n;
-      if (n === 0) break;
-    }
-    return total;
+  drain(rounds_max = 100): Promise<number> {
+    return drainRounds(() => this.runOnce(), rounds_max);
   }
 
   start(): void {
-    this.#timer = setInterval(() => {
-      if (this.#round) return;
-      this.#round = this.runOnce()
-        .then(() => undefined)
-        .catch((error) => this.gw.logger.error({ err: error }, 'payment sync round failed'))
-        .finally(() => {
-          this.#round = null;
-        });
-    }, SYNC_POLL_INTERVAL_MS);
-    this.#timer.unref();
+    this.#timer.start();
   }
 
   /** Stops the timer and waits for a round in progress, so the store can close after it. */
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
-    await this.#round;
+  stop(): Promise<void> {
+    return this.#timer.stop();
   }
 }

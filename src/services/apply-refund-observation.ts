@@ -23,14 +23,23 @@ const VERSION_RETRIES_MAX = 5;
 /**
  * The one way a channel's word changes a refund (the counterpart of apply-observation.ts): state,
  * the reservation released when it closes, and the merchant event, in one transaction.
+ * `also` runs inside the same transaction (e.g. the notification audit row).
  */
 export async function applyRefundObservation(
   gw: Gateway,
   refund_id: string,
   observation: RefundObservation,
-  expect: { via_account_id?: string; payment_id?: string } = {},
+  expect: {
+    via_account_id?: string;
+    payment_id?: string;
+    also?: (tx: Tx, result: RefundApplyResult) => Promise<void>;
+  } = {},
 ): Promise<RefundApplyResult> {
-  const result = await gw.store.transact((tx) => applyInTx(gw, tx, refund_id, observation, expect));
+  const result = await gw.store.transact(async (tx) => {
+    const applied = await applyInTx(gw, tx, refund_id, observation, expect);
+    if (expect.also) await expect.also(tx, applied);
+    return applied;
+  });
   if (result.kind === 'changed') gw.onEventsCommitted();
   if (result.kind.endsWith('mismatch'))
     gw.logger.error({ refund_id, kind: result.kind }, 'channel contradicts our record of a refund');

@@ -74,7 +74,18 @@ export async function handleChannelNotification(
     const applied = await applyRefundObservation(gw, out_refund_no, observation, {
       via_account_id: account.id,
       payment_id: out_trade_no,
+      // The audit row commits with the change it reports, as for payments.
+      also: async (tx, result) => {
+        if (result.kind !== 'changed' && result.kind !== 'unchanged') return;
+        await audit(tx, {
+          payment_id: result.refund.payment_id,
+          notification_id,
+          outcome: `refund_${result.kind}`,
+          detail: observation.channel_status,
+        });
+      },
     });
+    failpoint('notify.after_commit');
     if (applied.kind === 'not_found')
       return refuse('NOTIFY_UNKNOWN_ORDER', `no refund ${out_refund_no}`, null, notification_id);
     if (applied.kind !== 'changed' && applied.kind !== 'unchanged') {
@@ -85,16 +96,7 @@ export async function handleChannelNotification(
         notification_id,
       );
     }
-    failpoint('notify.after_commit');
     gw.metrics.channel_notifications.inc({ channel, outcome: `refund_${applied.kind}` });
-    await gw.store.transact((tx) =>
-      audit(tx, {
-        payment_id: applied.refund.payment_id,
-        notification_id,
-        outcome: `refund_${applied.kind}`,
-        detail: observation.channel_status,
-      }),
-    );
     failpoint('notify.before_reply');
     return adapter.notificationReply(true);
   }

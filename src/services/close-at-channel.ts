@@ -27,6 +27,12 @@ export async function closeAtChannel(
     throw new Error(`payment ${payment.id} names a channel or account that does not exist`);
   const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
 
+  // Closed at the channel (or never there): only then is it closed here.
+  const markClosed = async (channel_status: string): Promise<CloseResult> => {
+    const result = await applyObservation(gw, payment.id, { status: 'CLOSED', channel_status }, source);
+    return { kind: 'closed', payment: 'payment' in result ? result.payment : payment };
+  };
+
   failpoint('sync.before_close');
   const closed = await adapter.closePayment(ctx, account, payment.id);
   failpoint('sync.after_close');
@@ -35,26 +41,10 @@ export async function closeAtChannel(
     // The channel may refuse because it never had the order (the create never reached it):
     // a query tells that apart from a real refusal.
     const queried = await adapter.queryPayment(ctx, account, payment.id);
-    if (queried.kind === 'observed' && queried.status === 'NOT_FOUND') {
-      const result = await applyObservation(
-        gw,
-        payment.id,
-        { status: 'CLOSED', channel_status: 'NOT_FOUND' },
-        source,
-      );
-      return { kind: 'closed', payment: 'payment' in result ? result.payment : payment };
-    }
+    if (queried.kind === 'observed' && queried.status === 'NOT_FOUND') return markClosed('NOT_FOUND');
     return closed;
   }
-  if (closed.kind === 'closed') {
-    const result = await applyObservation(
-      gw,
-      payment.id,
-      { status: 'CLOSED', channel_status: 'CLOSED' },
-      source,
-    );
-    return { kind: 'closed', payment: 'payment' in result ? result.payment : payment };
-  }
+  if (closed.kind === 'closed') return markClosed('CLOSED');
   const queried = await adapter.queryPayment(ctx, account, payment.id);
   if (queried.kind === 'unknown') return queried;
   const { kind: _kind, ...observation } = queried;

@@ -4,6 +4,7 @@ import { channelAdapter } from '../channels/registry.ts';
 import type { RefundForChannel } from '../channels/types.ts';
 import { AppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
+import { paymentAmountProblem } from '../domain/money.ts';
 import type { ChannelName } from '../domain/pay-way.ts';
 import { nextQueryAt } from '../domain/query-schedule.ts';
 import type { PaymentRecord } from '../storage/repositories/payments.ts';
@@ -17,7 +18,7 @@ import {
   updateRefundIfVersion,
 } from '../storage/repositories/refunds.ts';
 import type { AppCredential } from './app-credentials.ts';
-import { applyRefundObservation } from './apply-refund-observation.ts';
+import { applyRefundObservation, type RefundApplyResult } from './apply-refund-observation.ts';
 import type { Gateway } from './gateway.ts';
 
 export interface CreateRefundInput {
@@ -44,6 +45,9 @@ export async function createRefund(
   payment: PaymentRecord,
   input: CreateRefundInput,
 ): Promise<{ created: boolean; refund: RefundRecord }> {
+  // The reservation arithmetic below needs a positive whole amount: a negative one would give
+  // reserved money back. The HTTP schema refuses such input; callers in-process meet it here.
+  if (paymentAmountProblem(input.amount)) throw new AppError('AMOUNT_INVALID', undefined, 'amount');
   const request_hash = createHash('sha256')
     .update(
       JSON.stringify([
@@ -121,20 +125,11 @@ export async function createRefund(
     return { created: false, refund: sameRefundOrThrow(winner, request_hash) };
   }
 
-  const for_channel: RefundForChannel = {
-    id: refund.id,
-    payment_id: payment.id,
-    ...(payment.channel_trade_no ? { channel_trade_no: payment.channel_trade_no } : {}),
-    amount_fen: refund.amount_fen,
-    payment_amount_fen: payment.amount_fen,
-    ...(refund.reason ? { reason: refund.reason } : {}),
-    channel_notify_url: `${gw.settings.public_url}/v1/channel-notify/${payment.channel}/${payment.channel_account_id}`,
-  };
   failpoint('refund.before_channel_call');
   const outcome = await adapter.refund(
     { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms },
     account,
-    for_channel,
+    refundForChannel(gw, refund, payment),
   );
   failpoint('refund.after_channel_call');
   if (outcome.kind === 'observed') {
@@ -142,19 +137,7 @@ export async function createRefund(
     const applied = await applyRefundObservation(gw, refund.id, observation);
     if (applied.kind !== 'not_found') return { created: true, refund: applied.refund };
   } else if (outcome.kind === 'refused') {
-    await gw.store.transact((tx) =>
-      updateRefundIfVersion(
-        tx,
-        refund.id,
-        refund.version,
-        { failure_code: outcome.channel_code, failure_message: outcome.message },
-        gw.clock.now_ms(),
-      ),
-    );
-    const applied = await applyRefundObservation(gw, refund.id, {
-      status: 'CLOSED',
-      channel_status: outcome.channel_code,
-    });
+    const applied = await closeRefusedRefund(gw, refund, outcome.channel_code, outcome.message);
     if (applied.kind !== 'not_found') return { created: true, refund: applied.refund };
   }
   // No answer: the refund stays PROCESSING and the sync job asks the channel.
@@ -162,6 +145,45 @@ export async function createRefund(
 }
 
 class RefundNumberTaken extends Error {}
+
+/** What the channel is told about a refund: the refund call and the refund query send the same. */
+export function refundForChannel(
+  gw: Gateway,
+  refund: RefundRecord,
+  payment: PaymentRecord,
+): RefundForChannel {
+  return {
+    id: refund.id,
+    payment_id: refund.payment_id,
+    ...(payment.channel_trade_no ? { channel_trade_no: payment.channel_trade_no } : {}),
+    amount_fen: refund.amount_fen,
+    payment_amount_fen: payment.amount_fen,
+    ...(refund.reason ? { reason: refund.reason } : {}),
+    channel_notify_url: `${gw.settings.public_url}/v1/channel-notify/${refund.channel}/${refund.channel_account_id}`,
+  };
+}
+
+/**
+ * The channel refused the refund, so nothing moved: its reason is recorded on the refund, which
+ * then closes (releasing its reservation) through the one writer of refund state.
+ */
+export async function closeRefusedRefund(
+  gw: Gateway,
+  refund: RefundRecord,
+  channel_code: string,
+  message: string,
+): Promise<RefundApplyResult> {
+  await gw.store.transact((tx) =>
+    updateRefundIfVersion(
+      tx,
+      refund.id,
+      refund.version,
+      { failure_code: channel_code, failure_message: message },
+      gw.clock.now_ms(),
+    ),
+  );
+  return applyRefundObservation(gw, refund.id, { status: 'CLOSED', channel_status: channel_code });
+}
 
 function sameRefundOrThrow(existing: RefundRecord, request_hash: string): RefundRecord {
   if (existing.request_hash !== request_hash)

@@ -39,15 +39,7 @@ export async function recordPaymentEvent(
   type: string,
   payment: PaymentRecord,
 ): Promise<boolean> {
-  return recordEvent(
-    gw,
-    tx,
-    type,
-    payment,
-    payment.id,
-    paymentView(payment, gw.settings.public_url),
-    payment.notify_url,
-  );
+  return recordEvent(gw, tx, { type, payment, subject_id: payment.id });
 }
 
 /** A refund's event goes to the refund's notify_url, or else the payment's. */
@@ -58,15 +50,13 @@ export async function recordRefundEvent(
   refund: RefundRecord,
   payment: PaymentRecord,
 ): Promise<boolean> {
-  return recordEvent(
-    gw,
-    tx,
+  return recordEvent(gw, tx, {
     type,
     payment,
-    refund.id,
-    refundView(refund),
-    refund.notify_url ?? payment.notify_url,
-  );
+    subject_id: refund.id,
+    object: refundView(refund),
+    notify_url: refund.notify_url ?? payment.notify_url,
+  });
 }
 
 /** The payer's wallet could not tell us who they are: the merchant hears why, with a typed code. */
@@ -84,36 +74,34 @@ export async function recordPaymentIssueEvent(
   attempt: string,
   error: { code: ErrorCode; message: string },
 ): Promise<boolean> {
-  return recordEvent(
-    gw,
-    tx,
-    type,
-    payment,
-    `${payment.id}:${attempt}`,
-    paymentView(payment, gw.settings.public_url),
-    payment.notify_url,
-    { error },
-  );
+  return recordEvent(gw, tx, { type, payment, subject_id: `${payment.id}:${attempt}`, extra: { error } });
 }
 
-async function recordEvent(
-  gw: Gateway,
-  tx: Tx,
-  type: string,
-  payment: PaymentRecord,
-  subject_id: string,
-  object: unknown,
-  notify_url: string | null,
-  extra?: Record<string, unknown>,
-): Promise<boolean> {
+interface NewEvent {
+  type: string;
+  /** The payment the event is about (or whose refund it is about): owner, and the default target. */
+  payment: PaymentRecord;
+  /** What the event reports on, once per type (the dedupe key). */
+  subject_id: string;
+  /** `data.object`; default the payment as merchants see it. */
+  object?: unknown;
+  /** Where it is delivered; default the payment's notify_url. */
+  notify_url?: string | null;
+  extra?: Record<string, unknown>;
+}
+
+async function recordEvent(gw: Gateway, tx: Tx, event: NewEvent): Promise<boolean> {
+  const { type, payment } = event;
   const now = gw.clock.now_ms();
   const id = newId('event', gw.clock, gw.random);
+  const object = event.object ?? paymentView(payment, gw.settings.public_url);
+  const notify_url = event.notify_url === undefined ? payment.notify_url : event.notify_url;
   const payload = {
     id,
     object: 'event',
     type,
     created_at: new Date(now).toISOString(),
-    data: { object, ...extra },
+    data: { object, ...event.extra },
   };
   const has_target = notify_url !== null;
   return insertEventOnce(tx, {
@@ -122,7 +110,7 @@ async function recordEvent(
     app_id: payment.app_id,
     payment_id: payment.id,
     type,
-    dedupe_key: `${type}:${subject_id}`,
+    dedupe_key: `${type}:${event.subject_id}`,
     payload_json: JSON.stringify(payload),
     notify_url,
     delivery_state: has_target ? 'pending' : 'none',

@@ -25,6 +25,11 @@ export async function reverseAtChannel(gw: Gateway, payment: PaymentRecord): Pro
   const account = await gw.accounts.load(payment.channel_account_id);
   if (!adapter?.reversePayment || !account) return { kind: 'not_supported' };
   const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
+  // Reversed at the channel (or never there): only then is it reversed here.
+  const markReversed = async (channel_status: string): Promise<ReverseResult> => {
+    const applied = await applyObservation(gw, payment.id, { status: 'REVERSED', channel_status }, 'close');
+    return { kind: 'reversed', payment: 'payment' in applied ? applied.payment : payment };
+  };
   for (let attempt = 0; attempt < REVERSE_ATTEMPTS_MAX; attempt++) {
     failpoint('sync.before_reverse');
     const outcome = await adapter.reversePayment(ctx, account, payment.id);
@@ -34,25 +39,11 @@ export async function reverseAtChannel(gw: Gateway, payment: PaymentRecord): Pro
       // Refused because the channel never had the order (the charge request never got there):
       // nothing was taken, so the payment ends here too.
       const queried = await adapter.queryPayment(ctx, account, payment.id);
-      if (queried.kind === 'observed' && queried.status === 'NOT_FOUND') {
-        const applied = await applyObservation(
-          gw,
-          payment.id,
-          { status: 'REVERSED', channel_status: 'NOT_FOUND' },
-          'close',
-        );
-        return { kind: 'reversed', payment: 'payment' in applied ? applied.payment : payment };
-      }
+      if (queried.kind === 'observed' && queried.status === 'NOT_FOUND') return markReversed('NOT_FOUND');
       return outcome;
     }
     if (outcome.kind !== 'reversed') return outcome;
-    const applied = await applyObservation(
-      gw,
-      payment.id,
-      { status: 'REVERSED', channel_status: outcome.channel_status },
-      'close',
-    );
-    return { kind: 'reversed', payment: 'payment' in applied ? applied.payment : payment };
+    return markReversed(outcome.channel_status);
   }
   return {
     kind: 'unknown',

@@ -71,13 +71,13 @@ export async function syncPayment(gw: Gateway, payment: PaymentRecord): Promise<
   if (!adapter || !account)
     throw new Error(`payment ${payment.id} names a channel or account that does not exist`);
   const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
+  const checkAgainAt = (at_ms: number) =>
+    gw.store.transact((tx) => scheduleCheck(tx, payment.id, at_ms, attempts));
 
   const queried = await adapter.queryPayment(ctx, account, payment.id);
   failpoint('sync.after_query');
   if (queried.kind === 'unknown') {
-    await gw.store.transact((tx) =>
-      scheduleCheck(tx, payment.id, retryAfterUnknownAt(now, attempts), attempts),
-    );
+    await checkAgainAt(retryAfterUnknownAt(now, attempts));
     return 'channel_unknown';
   }
   const { kind: _kind, ...observation } = queried;
@@ -99,9 +99,7 @@ export async function syncPayment(gw: Gateway, payment: PaymentRecord): Promise<
       { payment_id: payment.id, result: reversed },
       'payment-code order could not be reversed yet',
     );
-    await gw.store.transact((tx) =>
-      scheduleCheck(tx, payment.id, retryAfterUnknownAt(now, attempts), attempts),
-    );
+    await checkAgainAt(retryAfterUnknownAt(now, attempts));
     return reversed.kind === 'unknown' ? 'channel_unknown' : 'close_refused';
   }
   if (now >= payment.expires_at) {
@@ -112,13 +110,9 @@ export async function syncPayment(gw: Gateway, payment: PaymentRecord): Promise<
       { payment_id: payment.id, result: closed },
       'expired payment could not be closed at the channel yet',
     );
-    await gw.store.transact((tx) =>
-      scheduleCheck(tx, payment.id, retryAfterUnknownAt(now, attempts), attempts),
-    );
+    await checkAgainAt(retryAfterUnknownAt(now, attempts));
     return closed.kind === 'unknown' ? 'channel_unknown' : 'close_refused';
   }
-  await gw.store.transact((tx) =>
-    scheduleCheck(tx, payment.id, nextQueryAt(now, attempts, payment.expires_at), attempts),
-  );
+  await checkAgainAt(nextQueryAt(now, attempts, payment.expires_at));
   return 'still_open';
 }

@@ -1,16 +1,12 @@
 import { failpoint } from '../boot/failpoints.ts';
 import { channelAdapter } from '../channels/registry.ts';
-import type { RefundForChannel } from '../channels/types.ts';
 import type { ChannelName } from '../domain/pay-way.ts';
 import { nextQueryAt, retryAfterUnknownAt } from '../domain/query-schedule.ts';
 import { isRefundTerminal } from '../domain/refund-state.ts';
 import { findPaymentById } from '../storage/repositories/payments.ts';
-import {
-  type RefundRecord,
-  scheduleRefundCheck,
-  updateRefundIfVersion,
-} from '../storage/repositories/refunds.ts';
+import { type RefundRecord, scheduleRefundCheck } from '../storage/repositories/refunds.ts';
 import { applyRefundObservation } from './apply-refund-observation.ts';
+import { closeRefusedRefund, refundForChannel } from './create-refund.ts';
 import type { Gateway } from './gateway.ts';
 import { createResendAfterMs } from './sync-payment.ts';
 
@@ -32,15 +28,7 @@ export async function syncRefund(
     return 'channel_unknown';
   }
   const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
-  const request: RefundForChannel = {
-    id: refund.id,
-    payment_id: refund.payment_id,
-    ...(payment.channel_trade_no ? { channel_trade_no: payment.channel_trade_no } : {}),
-    amount_fen: refund.amount_fen,
-    payment_amount_fen: payment.amount_fen,
-    ...(refund.reason ? { reason: refund.reason } : {}),
-    channel_notify_url: `${gw.settings.public_url}/v1/channel-notify/${refund.channel}/${refund.channel_account_id}`,
-  };
+  const request = refundForChannel(gw, refund, payment);
   let queried = await adapter.queryRefund(ctx, account, request);
   failpoint('sync.after_refund_query');
   // The channel never got this refund (we crashed before calling it, or the request was lost on the
@@ -56,20 +44,7 @@ export async function syncRefund(
   ) {
     queried = await adapter.refund(ctx, account, request);
     if (queried.kind === 'refused') {
-      const { channel_code, message } = queried;
-      await gw.store.transact((tx) =>
-        updateRefundIfVersion(
-          tx,
-          refund.id,
-          refund.version,
-          { failure_code: channel_code, failure_message: message },
-          gw.clock.now_ms(),
-        ),
-      );
-      const closed = await applyRefundObservation(gw, refund.id, {
-        status: 'CLOSED',
-        channel_status: channel_code,
-      });
+      const closed = await closeRefusedRefund(gw, refund, queried.channel_code, queried.message);
       if (closed.kind !== 'not_found' && isRefundTerminal(closed.refund.state)) return 'ended';
     }
   }

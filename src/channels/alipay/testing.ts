@@ -1,12 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Random } from '../../domain/random.ts';
+import {
+  listenLoopback,
+  type RsaPemPair,
+  readVector,
+  readVectorText,
+  rsaPair,
+  VECTORS_DIR,
+} from '../simulator-kit/testing.ts';
 import type { ChannelAccount } from '../types.ts';
 
 /**
@@ -16,29 +21,8 @@ import type { ChannelAccount } from '../types.ts';
  * loopback server that records notifications and answers as told. Imported by tests only.
  */
 
-/** shared/vectors beside the repository (CI checks shared/ out next to the clone). */
-export const VECTORS_DIR = fileURLToPath(new URL('../../../../shared/vectors/', import.meta.url));
-
-export function readVectorText(relative_path: string): string {
-  return readFileSync(`${VECTORS_DIR}${relative_path}`, 'utf8');
-}
-
-export function readVector<T>(file: string): T {
-  return JSON.parse(readVectorText(file)) as T;
-}
-
-export interface RsaPemPair {
-  private_key_pem: string;
-  public_key_pem: string;
-}
-
-export function rsaPair(): RsaPemPair {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    private_key_pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    public_key_pem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
-}
+export type { RsaPemPair };
+export { readVector, readVectorText, rsaPair, VECTORS_DIR };
 
 export interface TestCerts {
   /** Certifies the simulator's key; issued by the first RSA root. */
@@ -166,25 +150,14 @@ export interface NotifyCapture {
 /** A loopback server that records every POST (at most 1000) and answers as told. */
 export async function startNotifyCapture(): Promise<NotifyCapture> {
   const capture: NotifyCapture = { url: '', received: [], respond: () => 'success', close: async () => {} };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const record = { headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-      if (capture.received.length < 1000) capture.received.push(record);
-      const answer = capture.respond(record, capture.received.length - 1);
-      if (answer === 'hang') return;
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end(answer);
-    });
+  const server = await listenLoopback(({ headers, body }) => {
+    const record = { headers, body };
+    if (capture.received.length < 1000) capture.received.push(record);
+    const answer = capture.respond(record, capture.received.length - 1);
+    if (answer === 'hang') return 'hang';
+    return { status: 200, content_type: 'text/plain', body: answer };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  capture.url = `http://127.0.0.1:${port}`;
-  capture.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  capture.url = server.url;
+  capture.close = server.close;
   return capture;
 }

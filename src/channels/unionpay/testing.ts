@@ -1,13 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../domain/clock.ts';
 import { newId } from '../../domain/ids.ts';
 import type { Random } from '../../domain/random.ts';
+import {
+  type CapturedRequest,
+  listenLoopback,
+  readVector,
+  readVectorText,
+  VECTORS_DIR,
+} from '../simulator-kit/testing.ts';
 import type { ChannelAccount } from '../types.ts';
 
 /**
@@ -16,16 +20,8 @@ import type { ChannelAccount } from '../types.ts';
  * Imported by tests only.
  */
 
-/** shared/vectors beside the repository (CI checks shared/ out next to the clone). */
-export const VECTORS_DIR = fileURLToPath(new URL('../../../../shared/vectors/', import.meta.url));
-
-export function readVectorText(relative_path: string): string {
-  return readFileSync(`${VECTORS_DIR}${relative_path}`, 'utf8');
-}
-
-export function readVector<T>(file: string): T {
-  return JSON.parse(readVectorText(file)) as T;
-}
+export type { CapturedRequest };
+export { readVector, readVectorText, VECTORS_DIR };
 
 /** The public test material of vectors U1/U2 (yansongda/pay's UnionPay test certificates). */
 export const KEYS = {
@@ -74,13 +70,6 @@ export function refundId(clock: Clock, random: Random): string {
   return newId('refund', clock, random);
 }
 
-export interface CapturedRequest {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
 export interface CaptureServer {
   url: string;
   requests: CapturedRequest[];
@@ -92,31 +81,14 @@ export interface CaptureServer {
 /** A loopback HTTP server that records every request (at most 1000) and answers as told. */
 export async function startCaptureServer(): Promise<CaptureServer> {
   const capture: CaptureServer = { url: '', requests: [], respond: () => 200, close: async () => {} };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const record = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
-      if (capture.requests.length < 1000) capture.requests.push(record);
-      const status = capture.respond(record, capture.requests.length - 1);
-      if (status === 'hang') return;
-      res.writeHead(status, { 'content-type': 'text/plain' });
-      res.end(status === 200 ? 'ok' : 'fail');
-    });
+  const server = await listenLoopback((record) => {
+    if (capture.requests.length < 1000) capture.requests.push(record);
+    const status = capture.respond(record, capture.requests.length - 1);
+    if (status === 'hang') return 'hang';
+    return { status, content_type: 'text/plain', body: status === 200 ? 'ok' : 'fail' };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  capture.url = `http://127.0.0.1:${port}`;
-  capture.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  capture.url = server.url;
+  capture.close = server.close;
   return capture;
 }
 

@@ -1,12 +1,18 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Random } from '../../domain/random.ts';
 import { alphanumericNonce } from '../../domain/random.ts';
+import {
+  type CapturedRequest,
+  listenLoopback,
+  type RsaPemPair,
+  readVector,
+  readVectorText,
+  rsaPair,
+  VECTORS_DIR,
+} from '../simulator-kit/testing.ts';
 import type { ChannelAccount } from '../types.ts';
 
 /**
@@ -15,29 +21,8 @@ import type { ChannelAccount } from '../types.ts';
  * receives. Imported by tests only.
  */
 
-/** shared/vectors beside the repository (CI checks shared/ out next to the clone). */
-export const VECTORS_DIR = fileURLToPath(new URL('../../../../shared/vectors/', import.meta.url));
-
-export function readVectorText(relative_path: string): string {
-  return readFileSync(`${VECTORS_DIR}${relative_path}`, 'utf8');
-}
-
-export function readVector<T>(file: string): T {
-  return JSON.parse(readVectorText(file)) as T;
-}
-
-export interface RsaPemPair {
-  private_key_pem: string;
-  public_key_pem: string;
-}
-
-export function rsaPair(): RsaPemPair {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    private_key_pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    public_key_pem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
-}
+export type { CapturedRequest, RsaPemPair };
+export { readVector, readVectorText, rsaPair, VECTORS_DIR };
 
 export interface TestMerchant {
   mchid: string;
@@ -98,13 +83,6 @@ export function accountFor(
   };
 }
 
-export interface CapturedRequest {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
 export interface CaptureServer {
   url: string;
   requests: CapturedRequest[];
@@ -121,31 +99,15 @@ export async function startCaptureServer(): Promise<CaptureServer> {
     respond: () => 204,
     close: async () => {},
   };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const record = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
-      if (capture.requests.length < 1000) capture.requests.push(record);
-      const status = capture.respond(record, capture.requests.length - 1);
-      if (status === 'hang') return;
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(status === 204 ? undefined : '{"code":"FAIL","message":"失败"}');
-    });
+  const server = await listenLoopback((record) => {
+    if (capture.requests.length < 1000) capture.requests.push(record);
+    const status = capture.respond(record, capture.requests.length - 1);
+    if (status === 'hang') return 'hang';
+    const body = status === 204 ? undefined : '{"code":"FAIL","message":"失败"}';
+    return { status, content_type: 'application/json', body };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  capture.url = `http://127.0.0.1:${port}`;
-  capture.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  capture.url = server.url;
+  capture.close = server.close;
   return capture;
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
 import { cancelPayment } from '../../services/cancel-payment.ts';
 import { closePayment } from '../../services/close-payment.ts';
@@ -11,8 +11,8 @@ import {
   listPaymentsPage,
   type PaymentRecord,
 } from '../../storage/repositories/payments.ts';
-import { withIdempotency } from '../idempotency.ts';
-import type { AuthenticatedMerchant } from '../merchant-auth.ts';
+import { sendIdempotent } from '../idempotency.ts';
+import { type AuthenticatedMerchant, merchantOf } from '../merchant-auth.ts';
 import {
   CreatePaymentBody,
   errorResponses,
@@ -27,19 +27,6 @@ import {
 /** The merchant payment API: thin handlers over the services; every route is signed (see app.ts). */
 export function paymentRoutes(app: FastifyInstance, gw: Gateway): void {
   const view = (p: PaymentRecord) => paymentView(p, gw.settings.public_url);
-  const merchantOf = (request: FastifyRequest): AuthenticatedMerchant => {
-    if (!request.merchant) throw new Error('route reached without authentication');
-    return request.merchant;
-  };
-  const send = (reply: FastifyReply, stored: { status: number; body: unknown; replayed: boolean }) => {
-    if (stored.replayed) void reply.header('idempotent-replayed', 'true');
-    return reply.status(stored.status).send(stored.body);
-  };
-  const idempotencyKey = (request: FastifyRequest) => {
-    const key = request.headers['idempotency-key'];
-    return typeof key === 'string' ? key : undefined;
-  };
-
   app.post(
     '/v1/payments',
     {
@@ -54,21 +41,12 @@ export function paymentRoutes(app: FastifyInstance, gw: Gateway): void {
         response: { 200: Payment, 201: Payment, ...errorResponses },
       },
     },
-    async (request, reply) => {
-      const merchant = merchantOf(request);
-      const body = request.body as CreatePaymentBody;
-      const stored = await withIdempotency(
-        gw,
-        merchant.credential.app_id,
-        idempotencyKey(request),
-        `POST /v1/payments\n${request.rawBody}`,
-        async () => {
-          const { created, payment } = await createPayment(gw, merchant.credential, body);
-          return { status: created ? 201 : 200, body: view(payment) };
-        },
-      );
-      return send(reply, stored);
-    },
+    async (request, reply) =>
+      sendIdempotent(gw, request, reply, async () => {
+        const body = request.body as CreatePaymentBody;
+        const { created, payment } = await createPayment(gw, merchantOf(request).credential, body);
+        return { status: created ? 201 : 200, body: view(payment) };
+      }),
   );
 
   app.get(
@@ -143,21 +121,12 @@ export function paymentRoutes(app: FastifyInstance, gw: Gateway): void {
         response: { 200: Payment, ...errorResponses },
       },
     },
-    async (request, reply) => {
-      const merchant = merchantOf(request);
-      const { id } = request.params as { id: string };
-      const stored = await withIdempotency(
-        gw,
-        merchant.credential.app_id,
-        idempotencyKey(request),
-        `POST /v1/payments/${id}/close`,
-        async () => {
-          const closed = await closePayment(gw, await ownPayment(gw, merchant, id));
-          return { status: 200, body: view(closed) };
-        },
-      );
-      return send(reply, stored);
-    },
+    async (request, reply) =>
+      sendIdempotent(gw, request, reply, async () => {
+        const { id } = request.params as { id: string };
+        const closed = await closePayment(gw, await ownPayment(gw, merchantOf(request), id));
+        return { status: 200, body: view(closed) };
+      }),
   );
 
   app.post(
@@ -173,26 +142,21 @@ export function paymentRoutes(app: FastifyInstance, gw: Gateway): void {
         response: { 200: Payment, ...errorResponses },
       },
     },
-    async (request, reply) => {
-      const merchant = merchantOf(request);
-      const { id } = request.params as { id: string };
-      const stored = await withIdempotency(
-        gw,
-        merchant.credential.app_id,
-        idempotencyKey(request),
-        `POST /v1/payments/${id}/cancel`,
-        async () => {
-          const cancelled = await cancelPayment(gw, await ownPayment(gw, merchant, id));
-          return { status: 200, body: view(cancelled) };
-        },
-      );
-      return send(reply, stored);
-    },
+    async (request, reply) =>
+      sendIdempotent(gw, request, reply, async () => {
+        const { id } = request.params as { id: string };
+        const cancelled = await cancelPayment(gw, await ownPayment(gw, merchantOf(request), id));
+        return { status: 200, body: view(cancelled) };
+      }),
   );
 }
 
 /** A payment of the calling app, or PAYMENT_NOT_FOUND: another app's payment does not exist for it. */
-async function ownPayment(gw: Gateway, merchant: AuthenticatedMerchant, id: string): Promise<PaymentRecord> {
+export async function ownPayment(
+  gw: Gateway,
+  merchant: AuthenticatedMerchant,
+  id: string,
+): Promise<PaymentRecord> {
   const payment = await findPaymentById(gw.store.db, id);
   if (!payment || payment.app_id !== merchant.credential.app_id) throw new AppError('PAYMENT_NOT_FOUND');
   return payment;

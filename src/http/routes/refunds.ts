@@ -1,12 +1,11 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
 import { createRefund, REFUNDS_PER_PAYMENT_MAX } from '../../services/create-refund.ts';
 import type { Gateway } from '../../services/gateway.ts';
 import { refundView } from '../../services/refund-view.ts';
-import { findPaymentById } from '../../storage/repositories/payments.ts';
 import { findRefundById, listRefundsOfPayment } from '../../storage/repositories/refunds.ts';
-import { withIdempotency } from '../idempotency.ts';
-import type { AuthenticatedMerchant } from '../merchant-auth.ts';
+import { sendIdempotent } from '../idempotency.ts';
+import { merchantOf } from '../merchant-auth.ts';
 import {
   CreateRefundBody,
   errorResponses,
@@ -16,23 +15,10 @@ import {
   RefundList,
   SignedHeaders,
 } from '../schemas.ts';
+import { ownPayment } from './payments.ts';
 
 /** Refunds: create against a payment, get one, list a payment's. */
 export function refundRoutes(app: FastifyInstance, gw: Gateway): void {
-  const merchantOf = (request: FastifyRequest): AuthenticatedMerchant => {
-    if (!request.merchant) throw new Error('route reached without authentication');
-    return request.merchant;
-  };
-  const ownPayment = async (merchant: AuthenticatedMerchant, id: string) => {
-    const payment = await findPaymentById(gw.store.db, id);
-    if (!payment || payment.app_id !== merchant.credential.app_id) throw new AppError('PAYMENT_NOT_FOUND');
-    return payment;
-  };
-  const send = (reply: FastifyReply, stored: { status: number; body: unknown; replayed: boolean }) => {
-    if (stored.replayed) void reply.header('idempotent-replayed', 'true');
-    return reply.status(stored.status).send(stored.body);
-  };
-
   app.post(
     '/v1/payments/:id/refunds',
     {
@@ -48,31 +34,14 @@ export function refundRoutes(app: FastifyInstance, gw: Gateway): void {
         response: { 200: Refund, 201: Refund, ...errorResponses },
       },
     },
-    async (request, reply) => {
-      const merchant = merchantOf(request);
-      const { id } = request.params as { id: string };
-      const body = request.body as CreateRefundBody;
-      const key =
-        typeof request.headers['idempotency-key'] === 'string'
-          ? request.headers['idempotency-key']
-          : undefined;
-      const stored = await withIdempotency(
-        gw,
-        merchant.credential.app_id,
-        key,
-        `POST /v1/payments/${id}/refunds\n${request.rawBody}`,
-        async () => {
-          const { created, refund } = await createRefund(
-            gw,
-            merchant.credential,
-            await ownPayment(merchant, id),
-            body,
-          );
-          return { status: created ? 201 : 200, body: refundView(refund) };
-        },
-      );
-      return send(reply, stored);
-    },
+    async (request, reply) =>
+      sendIdempotent(gw, request, reply, async () => {
+        const merchant = merchantOf(request);
+        const payment = await ownPayment(gw, merchant, (request.params as { id: string }).id);
+        const body = request.body as CreateRefundBody;
+        const { created, refund } = await createRefund(gw, merchant.credential, payment, body);
+        return { status: created ? 201 : 200, body: refundView(refund) };
+      }),
   );
 
   app.get(
@@ -87,7 +56,7 @@ export function refundRoutes(app: FastifyInstance, gw: Gateway): void {
       },
     },
     async (request) => {
-      const payment = await ownPayment(merchantOf(request), (request.params as { id: string }).id);
+      const payment = await ownPayment(gw, merchantOf(request), (request.params as { id: string }).id);
       const refunds = await listRefundsOfPayment(gw.store.db, payment.id, REFUNDS_PER_PAYMENT_MAX);
       return { object: 'list', data: refunds.map(refundView) };
     },

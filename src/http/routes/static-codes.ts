@@ -14,8 +14,8 @@ import {
 } from '../../services/static-codes.ts';
 import { listStaticCodes, setStaticCodeStatus } from '../../storage/repositories/static-codes.ts';
 import { findMerchant } from '../../storage/repositories/tenants.ts';
-import { withIdempotency } from '../idempotency.ts';
-import type { AuthenticatedMerchant } from '../merchant-auth.ts';
+import { sendIdempotent } from '../idempotency.ts';
+import { merchantOf } from '../merchant-auth.ts';
 import { errorResponses, SignedHeaders } from '../schemas.ts';
 import { langOf, selfOf, sendPage } from './cashier.ts';
 
@@ -53,10 +53,6 @@ const StaticCodeIdParams = Type.Object({ id: Type.String({ pattern: '^sc_[0-9A-H
 
 /** The merchant API of static codes (signed, inside the API scope of app.ts). */
 export function staticCodeApiRoutes(app: FastifyInstance, gw: Gateway): void {
-  const merchantOf = (request: FastifyRequest): AuthenticatedMerchant => {
-    if (!request.merchant) throw new Error('route reached without authentication');
-    return request.merchant;
-  };
   app.post(
     '/v1/static-codes',
     {
@@ -71,37 +67,20 @@ export function staticCodeApiRoutes(app: FastifyInstance, gw: Gateway): void {
         response: { 201: StaticCode, ...errorResponses },
       },
     },
-    async (request, reply) => {
-      const merchant = merchantOf(request);
-      const key = request.headers['idempotency-key'];
-      const stored = await withIdempotency(
-        gw,
-        merchant.credential.app_id,
-        typeof key === 'string' ? key : undefined,
-        `POST /v1/static-codes\n${request.rawBody}`,
-        async () => {
-          const existing = await listStaticCodes(
-            gw.store.db,
-            merchant.credential.app_id,
-            STATIC_CODES_PER_APP_MAX,
+    async (request, reply) =>
+      sendIdempotent(gw, request, reply, async () => {
+        const app_id = merchantOf(request).credential.app_id;
+        const existing = await listStaticCodes(gw.store.db, app_id, STATIC_CODES_PER_APP_MAX);
+        if (existing.length >= STATIC_CODES_PER_APP_MAX) {
+          throw new AppError(
+            'REQUEST_INVALID',
+            `An app has at most ${STATIC_CODES_PER_APP_MAX} static codes.`,
           );
-          if (existing.length >= STATIC_CODES_PER_APP_MAX) {
-            throw new AppError(
-              'REQUEST_INVALID',
-              `An app has at most ${STATIC_CODES_PER_APP_MAX} static codes.`,
-            );
-          }
-          const code = await createStaticCode(
-            gw,
-            merchant.credential,
-            request.body as { name: string; notify_url?: string },
-          );
-          return { status: 201, body: staticCodeView(code, gw.settings.public_url) };
-        },
-      );
-      if (stored.replayed) void reply.header('idempotent-replayed', 'true');
-      return reply.status(stored.status).send(stored.body);
-    },
+        }
+        const input = request.body as { name: string; notify_url?: string };
+        const code = await createStaticCode(gw, merchantOf(request).credential, input);
+        return { status: 201, body: staticCodeView(code, gw.settings.public_url) };
+      }),
   );
 
   app.get(

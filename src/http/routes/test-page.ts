@@ -3,10 +3,11 @@ import { testPage } from '../../cashier/test-page.ts';
 import type { Gateway } from '../../services/gateway.ts';
 import { langOf, sendPage } from './cashier.ts';
 
-/** GET /test: the payment test page (src/cashier/test-page.ts). Prefilled only in the demo. */
+/** GET /test: the payment test page (src/cashier/test-page.ts). Prefilled only in the demo, and only for a local browser. */
 export function testPageRoutes(app: FastifyInstance, gw: Gateway): void {
   app.get('/test', { schema: { hide: true } }, async (request, reply) => {
-    const demo = gw.settings.demo;
+    // The demo app's secret is written into the page only for a browser on this machine.
+    const demo = isLoopback(request.socket.remoteAddress) ? gw.settings.demo : undefined;
     const body = testPage(langOf(request, reply), {
       app_id: demo?.app_id ?? '',
       app_secret: demo?.app_secret ?? '',
@@ -16,4 +17,8 @@ export function testPageRoutes(app: FastifyInstance, gw: Gateway): void {
     });
     return sendPage(reply, 200, body);
   });
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }

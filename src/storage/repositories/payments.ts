@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { PaymentState } from '../../domain/payment-state.ts';
 import type { Database, PaymentTable } from '../schema.ts';
+import { claimDueCheckIds, inIdOrder, scheduleCheckOf } from './checks.ts';
 
 export type PaymentRecord = Omit<Selectable<PaymentTable>, 'state'> & { state: PaymentState };
 type Db = Kysely<Database>;
@@ -83,27 +84,14 @@ export async function claimDueChecks(
   lease_ms: number,
   limit: number,
 ): Promise<PaymentRecord[]> {
-  const due = await db
+  const ids = await claimDueCheckIds(db, 'payments', OPEN_STATES, now_ms, lease_ms, limit);
+  if (ids.length === 0) return [];
+  const rows = (await db
     .selectFrom('payments')
-    .select(['id', 'next_check_at'])
-    .where('next_check_at', '<=', now_ms)
-    .where('state', 'in', OPEN_STATES)
-    .orderBy('next_check_at')
-    .limit(limit)
-    .execute();
-  const claimed: PaymentRecord[] = [];
-  for (const row of due) {
-    const result = await db
-      .updateTable('payments')
-      .set({ next_check_at: now_ms + lease_ms })
-      .where('id', '=', row.id)
-      .where('next_check_at', '=', row.next_check_at)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) continue;
-    const payment = await findPaymentById(db, row.id);
-    if (payment) claimed.push(payment);
-  }
-  return claimed;
+    .selectAll()
+    .where('id', 'in', ids)
+    .execute()) as PaymentRecord[];
+  return inIdOrder(ids, rows);
 }
 
 /** Sets the next check of a payment that is still open (an ended one keeps no check). */
@@ -113,12 +101,7 @@ export async function scheduleCheck(
   next_check_at: number,
   check_attempts: number,
 ): Promise<void> {
-  await db
-    .updateTable('payments')
-    .set({ next_check_at, check_attempts })
-    .where('id', '=', id)
-    .where('state', 'in', OPEN_STATES)
-    .execute();
+  await scheduleCheckOf(db, 'payments', OPEN_STATES, id, next_check_at, check_attempts);
 }
 
 /**

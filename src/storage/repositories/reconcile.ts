@@ -46,13 +46,6 @@ export async function insertReconcileItems(
   }
 }
 
-export async function findReconcileRun(
-  db: Kysely<Database>,
-  id: string,
-): Promise<ReconcileRunRecord | undefined> {
-  return db.selectFrom('reconcile_runs').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
 /** The runs of one account and bill day, oldest first. */
 export async function listReconcileRuns(
   db: Kysely<Database>,

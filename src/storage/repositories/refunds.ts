@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { RefundState } from '../../domain/refund-state.ts';
 import type { Database, RefundTable } from '../schema.ts';
+import { claimDueCheckIds, inIdOrder, scheduleCheckOf } from './checks.ts';
 
 export type RefundRecord = Omit<Selectable<RefundTable>, 'state'> & { state: RefundState };
 type Db = Kysely<Database>;
@@ -111,6 +112,9 @@ export async function updateRefundIfVersion(
   return Number(result.numUpdatedRows) === 1;
 }
 
+/** Refunds the channel may still move (ABNORMAL may yet end SUCCESS or CLOSED): the sync job asks about these. */
+export const OPEN_REFUND_STATES = ['PROCESSING', 'ABNORMAL'] as const;
+
 /** Claims refunds whose check is due (see claimDueChecks for payments). */
 export async function claimDueRefundChecks(
   db: Db,
@@ -118,27 +122,14 @@ export async function claimDueRefundChecks(
   lease_ms: number,
   limit: number,
 ): Promise<RefundRecord[]> {
-  const due = await db
+  const ids = await claimDueCheckIds(db, 'refunds', OPEN_REFUND_STATES, now_ms, lease_ms, limit);
+  if (ids.length === 0) return [];
+  const rows = (await db
     .selectFrom('refunds')
-    .select(['id', 'next_check_at'])
-    .where('next_check_at', '<=', now_ms)
-    .where('state', 'in', ['PROCESSING', 'ABNORMAL'])
-    .orderBy('next_check_at')
-    .limit(limit)
-    .execute();
-  const claimed: RefundRecord[] = [];
-  for (const row of due) {
-    const result = await db
-      .updateTable('refunds')
-      .set({ next_check_at: now_ms + lease_ms })
-      .where('id', '=', row.id)
-      .where('next_check_at', '=', row.next_check_at)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) continue;
-    const refund = await findRefundById(db, row.id);
-    if (refund) claimed.push(refund);
-  }
-  return claimed;
+    .selectAll()
+    .where('id', 'in', ids)
+    .execute()) as RefundRecord[];
+  return inIdOrder(ids, rows);
 }
 
 export async function scheduleRefundCheck(
@@ -147,10 +138,5 @@ export async function scheduleRefundCheck(
   next_check_at: number,
   check_attempts: number,
 ): Promise<void> {
-  await db
-    .updateTable('refunds')
-    .set({ next_check_at, check_attempts })
-    .where('id', '=', id)
-    .where('state', 'in', ['PROCESSING', 'ABNORMAL'])
-    .execute();
+  await scheduleCheckOf(db, 'refunds', OPEN_REFUND_STATES, id, next_check_at, check_attempts);
 }

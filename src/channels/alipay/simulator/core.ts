@@ -1,6 +1,7 @@
 import type { Clock } from '../../../domain/clock.ts';
 import type { Random } from '../../../domain/random.ts';
 import { FaultPlan } from '../../simulator-kit/faults.ts';
+import { type NotificationProgress, progressOf } from '../../simulator-kit/notifier.ts';
 import { OneTimeCodes } from '../../simulator-kit/one-time-codes.ts';
 import { notifySignContent, signRsa2 } from '../crypto.ts';
 import { formEncode } from '../request.ts';
@@ -18,12 +19,8 @@ import { OrderBook, type SimOrder } from './orders.ts';
  * notifications delivered). The HTTP routes are thin layers over this.
  */
 
-export interface SimNotificationView {
+export interface SimNotificationView extends NotificationProgress<NotificationState> {
   notify_id: string;
-  state: NotificationState;
-  attempts: number;
-  next_at_ms: number | null;
-  last_result: string | null;
 }
 
 /** What GET /sim/orders/:out_trade_no shows. */
@@ -219,10 +216,7 @@ export class SimCore {
       })),
       notifications: this.notifier.forOrder(order.out_trade_no).map((n) => ({
         notify_id: n.notify_id,
-        state: n.state,
-        attempts: n.attempts.length,
-        next_at_ms: n.next_at_ms,
-        last_result: n.attempts.at(-1)?.result ?? null,
+        ...progressOf(n),
       })),
     };
   }

@@ -1,55 +1,21 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import {
+  type StartedMain,
+  startMain as start,
+  stopMain as stop,
+} from '../../simulator-kit/standalone-testing.ts';
 
 /** The standalone simulator process: one JSON line on stdout once listening, clean exit on SIGTERM. */
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
-interface Started {
-  child: ChildProcess;
-  info: { url: string; gateway_url: string; alipay_public_key_pem: string };
-  stdout: () => string;
-}
+type Info = { url: string; gateway_url: string; alipay_public_key_pem: string };
 
-function startMain(args: string[]): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => {
-    err += c.toString('utf8');
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`no JSON line within 15 s; stderr: ${err}`));
-    }, 15_000);
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString('utf8');
-      const newline = out.indexOf('\n');
-      if (newline >= 0) {
-        clearTimeout(timer);
-        resolve({ child, info: JSON.parse(out.slice(0, newline)), stdout: () => out });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} before listening; stderr: ${err}`));
-    });
-  });
-}
-
-function stop(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-    child.kill('SIGTERM');
-  });
+function startMain(args: string[]): Promise<StartedMain<Info>> {
+  return start<Info>(MAIN, args, 15_000);
 }
 
 describe('simulator main.ts', () => {

@@ -1,6 +1,7 @@
 import type { Clock } from '../../../domain/clock.ts';
 import type { Random } from '../../../domain/random.ts';
 import { FaultPlan } from '../../simulator-kit/faults.ts';
+import { type NotificationProgress, progressOf } from '../../simulator-kit/notifier.ts';
 import { OneTimeCodes } from '../../simulator-kit/one-time-codes.ts';
 import {
   ACCESS_TYPE_DIRECT,
@@ -27,12 +28,8 @@ import { SimSigner } from './signer.ts';
  * delivers notifications and expires unpaid orders). The HTTP routes are thin layers over this
  * and over transactions.ts.
  */
-export interface SimNotificationView {
+export interface SimNotificationView extends NotificationProgress<NotificationState> {
   id: string;
-  state: NotificationState;
-  attempts: number;
-  next_at_ms: number | null;
-  last_result: string | null;
 }
 
 /** What GET /sim/orders/:orderId shows. */
@@ -216,10 +213,7 @@ export class SimCore {
       back_url: txn.back_url ?? null,
       notifications: this.notifier.forOrder(txn.order_id).map((n) => ({
         id: n.id,
-        state: n.state,
-        attempts: n.attempts.length,
-        next_at_ms: n.next_at_ms,
-        last_result: n.attempts.at(-1)?.result ?? null,
+        ...progressOf(n),
       })),
     };
   }

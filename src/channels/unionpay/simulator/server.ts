@@ -1,13 +1,17 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Clock } from '../../../domain/clock.ts';
 import type { Random } from '../../../domain/random.ts';
 import type { FaultPlan } from '../../simulator-kit/faults.ts';
+import {
+  createSimulatorApp,
+  type SimulatorBase,
+  setPlainErrorHandler,
+  simulatorBase,
+} from '../../simulator-kit/server.ts';
 import { loadOrCreateSimCa } from './ca.ts';
 import { registerControlRoutes } from './control-routes.ts';
 import { type PayResult, SimCore, type SimOrderView } from './core.ts';
 import { registerGatewayRoutes } from './gateway-routes.ts';
 import type { SimMerchant } from './merchants.ts';
-import type { DeliveryReport } from './notifier.ts';
 import { registerWalletRoutes } from './wallet-routes.ts';
 
 /**
@@ -34,8 +38,7 @@ export interface UnionpaySimulatorOptions {
   strictUserAuth?: boolean;
 }
 
-export interface UnionpaySimulator {
-  app: FastifyInstance;
+export interface UnionpaySimulator extends SimulatorBase {
   /** What merchants configure as root_cert_pem and middle_cert_pem. */
   rootCertPem: string;
   middleCertPem: string;
@@ -48,83 +51,32 @@ export interface UnionpaySimulator {
   denyNextAuthorization(): void;
   pay(order_id: string): Promise<PayResult>;
   order(order_id: string): Promise<SimOrderView | undefined>;
-  deliverDueNotifications(): Promise<DeliveryReport>;
-  start(): void;
-  /** Stops the loop; settles when a delivery round in flight has finished. Close `app` yourself. */
-  stop(): Promise<void>;
 }
-
-const DELIVERY_TICK_MS = 200;
-/** Bigger than any ACP request; anything larger is refused unread. */
-const REQUEST_BODY_LIMIT_BYTES = 64 * 1024;
 
 export function createUnionpaySimulator(options: UnionpaySimulatorOptions): UnionpaySimulator {
   const ca = loadOrCreateSimCa(options.keyDir);
   const core = new SimCore(options.clock, options.random, ca);
   core.strict_user_auth = options.strictUserAuth ?? false;
-  const app = Fastify({
-    logger: options.logger ? { level: 'info', stream: process.stderr } : false,
-    bodyLimit: REQUEST_BODY_LIMIT_BYTES,
-    // A "timeout" fault leaves requests unanswered; closing must not wait for them.
-    forceCloseConnections: true,
-  });
-  // Signatures cover the decoded form exactly, so bodies reach the handlers as raw strings.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
-  app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    const status =
-      error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600
-        ? error.statusCode
-        : 500;
-    if (status >= 500) request.log.error({ err: error }, 'simulator error');
-    return reply
-      .code(status)
-      .send({ code: status >= 500 ? 'SYSTEM_ERROR' : 'BAD_REQUEST', message: error.code ?? 'error' });
-  });
+  const app = createSimulatorApp(options.logger);
+  setPlainErrorHandler(app);
   registerGatewayRoutes(app, core);
   registerControlRoutes(app, core);
   registerWalletRoutes(app, core);
 
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> | null = null;
-  const tick = () => {
-    if (running) return;
-    running = core
-      .deliverDueNotifications()
-      .catch((error: unknown) => app.log.error({ err: error }, 'notification delivery failed'))
-      .finally(() => {
-        running = null;
-      });
-  };
-
   return {
-    app,
+    ...simulatorBase(app, core),
     rootCertPem: ca.root_cert_pem,
     middleCertPem: ca.middle_cert_pem,
     signCertPem: ca.sign_cert_pem,
     keyDir: ca.key_dir,
     faults: core.faults,
     registerMerchant: (merchant) => core.merchants.register(merchant),
-    denyNextAuthorization: () => {
-      core.faults.add({ kind: 'deny_authorization', operation: 'authorize', times: 1 });
-    },
     pay: (order_id) => core.pay(order_id),
     async order(order_id) {
       const txn = core.txns.get(order_id);
       if (!txn) return undefined;
       await core.settle(txn);
       return core.view(txn);
-    },
-    deliverDueNotifications: () => core.deliverDueNotifications(),
-    start() {
-      if (timer) return;
-      timer = setInterval(tick, DELIVERY_TICK_MS);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      await running;
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Clock } from '../../../domain/clock.ts';
 import { alphanumericNonce, type Random } from '../../../domain/random.ts';
 import { FaultPlan, type FaultRule } from '../../simulator-kit/faults.ts';
+import { type NotificationProgress, progressOf } from '../../simulator-kit/notifier.ts';
 import { toRfc3339Beijing } from '../time.ts';
 import { MerchantBook, type SimMerchant } from './merchants.ts';
 import { type DeliveryReport, type NotificationState, Notifier, type NotifyPlan } from './notifier.ts';
@@ -16,13 +17,9 @@ import { PlatformSigner, type SigningKey } from './signer.ts';
  * time passing (which delivers notifications). The HTTP routes are thin layers over this.
  */
 
-export interface SimNotificationView {
+export interface SimNotificationView extends NotificationProgress<NotificationState> {
   id: string;
   event_type: string;
-  state: NotificationState;
-  attempts: number;
-  next_at_ms: number | null;
-  last_result: string | null;
 }
 
 /** What GET /sim/orders/:out_trade_no shows (tests and the CLI read it). */
@@ -284,10 +281,7 @@ export class SimCore {
       notifications: this.notifier.forOrder(order.out_trade_no).map((n) => ({
         id: n.id,
         event_type: n.event_type,
-        state: n.state,
-        attempts: n.attempts.length,
-        next_at_ms: n.next_at_ms,
-        last_result: n.attempts.at(-1)?.result ?? null,
+        ...progressOf(n),
       })),
     };
   }

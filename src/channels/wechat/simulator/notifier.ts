@@ -1,6 +1,13 @@
 import type { Clock } from '../../../domain/clock.ts';
 import { alphanumericNonce, type Random } from '../../../domain/random.ts';
-import { HttpClientError, httpRequest } from '../../http-client.ts';
+import {
+  type AttemptRecord,
+  type DeliveryReport,
+  NotificationQueue,
+  postNotification,
+  type QueuedState,
+  type SendOutcome,
+} from '../../simulator-kit/notifier.ts';
 import { aeadEncrypt } from '../crypto.ts';
 import { toRfc3339Beijing } from '../time.ts';
 import { EVENT_TRANSACTION_SUCCESS, NOTIFICATION_ALGORITHM, type NotificationEnvelope } from '../wire.ts';
@@ -8,6 +15,8 @@ import type { SimMerchant } from './merchants.ts';
 import { type SimOrder, transactionOf } from './orders.ts';
 import { refundNoticeOf, type SimRefund } from './refunds.ts';
 import type { PlatformSigner, SigningKey } from './signer.ts';
+
+export type { AttemptRecord, DeliveryReport };
 
 /**
  * The simulated WeChat Pay's notification sender (protocols.md §1.6, §6): one TRANSACTION.SUCCESS
@@ -41,19 +50,11 @@ export const NOTIFY_RETRY_DELAYS_MS: readonly number[] = [
 export const NOTIFY_ATTEMPTS_MAX = 1 + NOTIFY_RETRY_DELAYS_MS.length;
 /** A merchant has about 5 s to answer or the attempt counts as failed. */
 export const NOTIFY_TIMEOUT_MS = 5_000;
-/** Notifications kept (pending and finished); finished ones are dropped first when full. */
-export const NOTIFICATIONS_MAX = 10_000;
-/** Sends started by one `deliverDue()` call, and how many run at once. */
-const DELIVERY_BATCH_MAX = 256;
-const DELIVERY_PARALLEL_MAX = 16;
-/** The merchant's reply body is ignored; it is read only up to this size. */
-const REPLY_BODY_LIMIT_BYTES = 64 * 1024;
-
 /**
  * `dropped` and `withheld` are faults: a dropped notification is never sent; a withheld one waits
  * for the control API to release it.
  */
-export type NotificationState = 'pending' | 'delivered' | 'given_up' | 'dropped' | 'withheld';
+export type NotificationState = QueuedState;
 
 /** What the fault plan says about one notification (see simulator-kit/faults.ts). */
 export interface NotifyPlan {
@@ -69,12 +70,6 @@ export interface NotifyPlan {
 
 const COPIES_MAX = 100;
 const REORDER_HOLD_MS_DEFAULT = 1_000;
-
-export interface AttemptRecord {
-  at_ms: number;
-  /** `HTTP 204`, `timeout`, `connection_refused`, … */
-  result: string;
-}
 
 export interface SimNotification {
   id: string;
@@ -97,26 +92,12 @@ export interface SimNotification {
   next_at_ms: number | null;
 }
 
-export interface DeliveryReport {
-  attempted: number;
-  delivered: number;
-  failed: number;
-  given_up: number;
-}
-
-export class NotificationQueueFull extends Error {
-  override name = 'NotificationQueueFull';
-}
-
 function uuidFrom(random: Random): string {
   const hex = random.bytes(16).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-export class Notifier {
-  private readonly notifications = new Map<string, SimNotification>();
-  private readonly in_flight = new Set<string>();
-
+export class Notifier extends NotificationQueue<SimNotification> {
   private seq = 0;
 
   constructor(
@@ -124,15 +105,13 @@ export class Notifier {
     private readonly random: Random,
     private readonly signer: PlatformSigner,
     private readonly keyFor: (mchid: string) => Promise<SigningKey>,
-  ) {}
-
-  /** Whether one more notification fits (after dropping finished ones if needed). */
-  hasRoom(): boolean {
-    if (this.notifications.size < NOTIFICATIONS_MAX) return true;
-    for (const n of this.notifications.values()) {
-      if (n.state === 'delivered' || n.state === 'given_up' || n.state === 'dropped') return true;
-    }
-    return false;
+  ) {
+    super({
+      clock,
+      retry_delays_ms: NOTIFY_RETRY_DELAYS_MS,
+      keyOf: (n) => n.key,
+      send: (n) => this.send(n),
+    });
   }
 
   /** Queues the TRANSACTION.SUCCESS notification of a paid order, due now unless a fault says otherwise. */
@@ -194,7 +173,6 @@ export class Notifier {
     const hold_ms = plan.reorder_ms !== undefined ? plan.reorder_ms || REORDER_HOLD_MS_DEFAULT : 0;
     const created: SimNotification[] = [];
     for (let copy = 0; copy < copies; copy++) {
-      this.makeRoom();
       const notification: SimNotification = {
         id: envelope.id,
         key: `${envelope.id}#${copy}`,
@@ -210,7 +188,7 @@ export class Notifier {
         attempts: [],
         next_at_ms: state === 'pending' ? now_ms + (plan.delay_ms ?? 0) + hold_ms : null,
       };
-      this.notifications.set(notification.key, notification);
+      this.add(notification);
       created.push(notification);
     }
     return created;
@@ -218,103 +196,26 @@ export class Notifier {
 
   /** Releases withheld notifications (of one order, or all); they are due now. Returns how many. */
   release(out_trade_no?: string): number {
-    let released = 0;
-    for (const n of this.notifications.values()) {
-      if (n.state !== 'withheld' || (out_trade_no !== undefined && n.out_trade_no !== out_trade_no)) continue;
-      n.state = 'pending';
-      n.next_at_ms = this.clock.now_ms();
-      released++;
-    }
-    return released;
+    return this.releaseWhere((n) => out_trade_no === undefined || n.out_trade_no === out_trade_no);
   }
 
   forOrder(out_trade_no: string): SimNotification[] {
-    const out: SimNotification[] = [];
-    for (const n of this.notifications.values()) if (n.out_trade_no === out_trade_no) out.push(n);
-    return out;
+    return this.where((n) => n.out_trade_no === out_trade_no);
   }
 
-  /** Sends every notification due at the clock's now (up to a batch), and waits for the answers. */
-  async deliverDue(): Promise<DeliveryReport> {
-    const now_ms = this.clock.now_ms();
-    const due: SimNotification[] = [];
-    for (const n of this.notifications.values()) {
-      if (due.length >= DELIVERY_BATCH_MAX) break;
-      if (
-        n.state === 'pending' &&
-        n.next_at_ms !== null &&
-        n.next_at_ms <= now_ms &&
-        !this.in_flight.has(n.key)
-      ) {
-        due.push(n);
-      }
-    }
-    const report: DeliveryReport = { attempted: 0, delivered: 0, failed: 0, given_up: 0 };
-    // Reordered ones go one at a time, newest first, after the rest: the receiver sees them reversed.
-    const in_order = due.filter((n) => !n.reorder);
-    const reordered = due.filter((n) => n.reorder).sort((a, b) => b.seq - a.seq);
-    const rounds = [
-      ...Array.from({ length: Math.ceil(in_order.length / DELIVERY_PARALLEL_MAX) }, (_, i) =>
-        in_order.slice(i * DELIVERY_PARALLEL_MAX, (i + 1) * DELIVERY_PARALLEL_MAX),
-      ),
-      ...reordered.map((n) => [n]),
-    ];
-    for (const slice of rounds) {
-      const outcomes = await Promise.all(slice.map((n) => this.attempt(n)));
-      for (const state of outcomes) {
-        report.attempted++;
-        if (state === 'delivered') report.delivered++;
-        else report.failed++;
-        if (state === 'given_up') report.given_up++;
-      }
-    }
-    return report;
-  }
-
-  private async attempt(n: SimNotification): Promise<NotificationState> {
-    this.in_flight.add(n.key);
-    const started_ms = this.clock.now_ms();
-    let result: string;
-    let acknowledged = false;
-    try {
-      // Signed afresh each time: a retry hours later must still pass the 300-second check.
-      const headers = await this.signer.headersFor(n.body, await this.keyFor(n.mchid));
-      const response = await httpRequest({
-        method: 'POST',
-        url: n.notify_url,
-        headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'Mozilla/4.0' },
-        body: n.body,
-        timeout_ms: NOTIFY_TIMEOUT_MS,
-        body_limit_bytes: REPLY_BODY_LIMIT_BYTES,
-      });
-      acknowledged = response.status === 200 || response.status === 204;
-      result = `HTTP ${response.status}`;
-    } catch (error) {
-      result = error instanceof HttpClientError ? error.kind : 'error';
-    } finally {
-      this.in_flight.delete(n.key);
-    }
-    n.attempts.push({ at_ms: started_ms, result });
-    if (acknowledged) {
-      n.state = 'delivered';
-      n.next_at_ms = null;
-    } else if (n.attempts.length >= NOTIFY_ATTEMPTS_MAX) {
-      n.state = 'given_up';
-      n.next_at_ms = null;
-    } else {
-      n.next_at_ms = started_ms + NOTIFY_RETRY_DELAYS_MS[n.attempts.length - 1]!;
-    }
-    return n.state;
-  }
-
-  private makeRoom(): void {
-    if (this.notifications.size < NOTIFICATIONS_MAX) return;
-    for (const [key, n] of this.notifications) {
-      if (n.state === 'delivered' || n.state === 'given_up' || n.state === 'dropped') {
-        this.notifications.delete(key);
-        return;
-      }
-    }
-    throw new NotificationQueueFull(`${NOTIFICATIONS_MAX} notifications are still pending`);
+  /** One attempt: a 200 or 204 acknowledges it. */
+  private async send(n: SimNotification): Promise<SendOutcome> {
+    // Signed afresh each time: a retry hours later must still pass the 300-second check.
+    const headers = await this.signer.headersFor(n.body, await this.keyFor(n.mchid));
+    const response = await postNotification(
+      n.notify_url,
+      { ...headers, 'content-type': 'application/json', 'user-agent': 'Mozilla/4.0' },
+      n.body,
+      NOTIFY_TIMEOUT_MS,
+    );
+    return {
+      acknowledged: response.status === 200 || response.status === 204,
+      result: `HTTP ${response.status}`,
+    };
   }
 }

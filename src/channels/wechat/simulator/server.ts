@@ -1,13 +1,13 @@
 import { dirname } from 'node:path';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { FastifyError } from 'fastify';
 import type { Clock } from '../../../domain/clock.ts';
 import type { Random } from '../../../domain/random.ts';
 import type { FaultRule } from '../../simulator-kit/faults.ts';
+import { createSimulatorApp, type SimulatorBase, simulatorBase } from '../../simulator-kit/server.ts';
 import { sendSigned } from './answers.ts';
 import { registerControlRoutes } from './control-routes.ts';
 import { type PayResult, SimCore, type SimOrderView } from './core.ts';
 import type { SimKeyMode, SimSubMerchant } from './merchants.ts';
-import type { DeliveryReport } from './notifier.ts';
 import { PlatformCertAuthority, type SimPlatformCert } from './platform-certs.ts';
 import { loadOrCreatePlatformKey } from './platform-key.ts';
 import { registerV2Routes } from './v2-routes.ts';
@@ -54,8 +54,7 @@ export interface SimMerchantInput {
   app_secret?: string;
 }
 
-export interface WechatSimulator {
-  app: FastifyInstance;
+export interface WechatSimulator extends SimulatorBase {
   /** `PUB_KEY_ID_…`: what merchants configure as wechatpay_public_key_id. */
   platformPublicKeyId: string;
   platformPublicKeyPem: string;
@@ -69,19 +68,7 @@ export interface WechatSimulator {
   /** Platform certificates issued so far (the first is issued on first use). */
   platformCertificates(): Promise<readonly SimPlatformCert[]>;
   order(out_trade_no: string): SimOrderView | undefined;
-  deliverDueNotifications(): Promise<DeliveryReport>;
-  /** Starts the real-time delivery loop. */
-  start(): void;
-  /**
-   * Stops the loop at once; the promise settles when a delivery round in flight has finished.
-   * The HTTP app is the caller's to close (`app.close()`), as it is the caller's to listen.
-   */
-  stop(): Promise<void>;
 }
-
-const DELIVERY_TICK_MS = 200;
-/** WeChat request bodies are small; anything past this is refused unread. */
-const REQUEST_BODY_LIMIT_BYTES = 64 * 1024;
 
 export function createWechatSimulator(options: WechatSimulatorOptions): WechatSimulator {
   const key = loadOrCreatePlatformKey(options.platformKeyFile);
@@ -93,16 +80,7 @@ export function createWechatSimulator(options: WechatSimulatorOptions): WechatSi
     new PlatformCertAuthority(cert_dir, options.random),
   );
   if (options.delay) core.delay = options.delay;
-  const app = Fastify({
-    logger: options.logger ? { level: 'info', stream: process.stderr } : false,
-    bodyLimit: REQUEST_BODY_LIMIT_BYTES,
-    // A timeout fault holds a connection open; closing the app must not wait for it.
-    forceCloseConnections: true,
-  });
-
-  // Signatures cover the body bytes exactly, so every body reaches the handlers as the raw string.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  const app = createSimulatorApp(options.logger);
 
   app.setNotFoundHandler(async (request, reply) => {
     if (request.url.startsWith('/v3/')) {
@@ -135,29 +113,14 @@ export function createWechatSimulator(options: WechatSimulatorOptions): WechatSi
   registerControlRoutes(app, core);
   registerWalletRoutes(app, core);
 
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> | null = null;
-  const tick = () => {
-    if (running) return;
-    running = core
-      .deliverDueNotifications()
-      .catch((error: unknown) => app.log.error({ err: error }, 'notification delivery failed'))
-      .finally(() => {
-        running = null;
-      });
-  };
-
   return {
-    app,
+    ...simulatorBase(app, core),
     platformPublicKeyId: key.public_key_id,
     platformPublicKeyPem: key.public_key_pem,
     registerMerchant: (merchant) => {
       core.merchants.register(merchant);
     },
     pay: (out_trade_no) => core.pay(out_trade_no),
-    denyNextAuthorization: () => {
-      core.faults.add({ kind: 'deny_authorization', operation: 'authorize', times: 1 });
-    },
     addFault: (rule) => core.faults.add(rule),
     clearFaults: () => core.faults.clear(),
     async platformCertificates() {
@@ -167,18 +130,6 @@ export function createWechatSimulator(options: WechatSimulatorOptions): WechatSi
     order: (out_trade_no) => {
       const order = core.orders.get(out_trade_no);
       return order ? core.view(order) : undefined;
-    },
-    deliverDueNotifications: () => core.deliverDueNotifications(),
-    start() {
-      if (timer) return;
-      timer = setInterval(tick, DELIVERY_TICK_MS);
-      // The HTTP server keeps a live simulator running; the loop alone should not.
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      await running;
     },
   };
 }

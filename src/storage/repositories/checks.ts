@@ -1,0 +1,67 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.ts';
+
+type Db = Kysely<Database>;
+
+/** The tables whose rows the sync job asks the channel about on a schedule (`next_check_at`). */
+export type CheckedTable = 'payments' | 'refunds';
+
+/**
+ * Claims rows of `table` in `open_states` whose check is due, moving each one's check `lease_ms`
+ * ahead so another worker (another process on PostgreSQL) does not take it too: the UPDATE only
+ * wins while `next_check_at` is still the value read. Returns the claimed rows' ids, most overdue
+ * first.
+ */
+export async function claimDueCheckIds(
+  db: Db,
+  table: CheckedTable,
+  open_states: readonly string[],
+  now_ms: number,
+  lease_ms: number,
+  limit: number,
+): Promise<string[]> {
+  // Both tables have the columns used here (id, state, next_check_at); one name keeps Kysely's types simple.
+  const t = table as 'payments';
+  const due = await db
+    .selectFrom(t)
+    .select(['id', 'next_check_at'])
+    .where('next_check_at', '<=', now_ms)
+    .where('state', 'in', open_states)
+    .orderBy('next_check_at')
+    .limit(limit)
+    .execute();
+  const claimed: string[] = [];
+  for (const row of due) {
+    const result = await db
+      .updateTable(t)
+      .set({ next_check_at: now_ms + lease_ms })
+      .where('id', '=', row.id)
+      .where('next_check_at', '=', row.next_check_at)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 1) claimed.push(row.id);
+  }
+  return claimed;
+}
+
+/** Sets the next check of a row that is still open (an ended one keeps no check). */
+export async function scheduleCheckOf(
+  db: Db,
+  table: CheckedTable,
+  open_states: readonly string[],
+  id: string,
+  next_check_at: number,
+  check_attempts: number,
+): Promise<void> {
+  await db
+    .updateTable(table as 'payments')
+    .set({ next_check_at, check_attempts })
+    .where('id', '=', id)
+    .where('state', 'in', open_states)
+    .execute();
+}
+
+/** `rows` in the order of `ids` (the order they were claimed in). */
+export function inIdOrder<R extends { id: string }>(ids: readonly string[], rows: readonly R[]): R[] {
+  const by_id = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => by_id.get(id) ?? []);
+}
