@@ -30,7 +30,7 @@ serveWorker(async (message) => {
         PAYMUX_LOG_LEVEL: 'warn',
         PAYMUX_PORT: '0',
       });
-      runtime = await openGateway({ config, start_jobs: true });
+      runtime = await openGateway({ config, start_jobs: !process.env.BENCH_NO_JOBS });
       if (message.channel_timing) installChannelTiming(runtime.http.server);
       const url = await runtime.http.listen({ host: '127.0.0.1', port: 0 });
       runtime.gw.settings.public_url = url;
@@ -49,6 +49,7 @@ serveWorker(async (message) => {
         elu: performance.eventLoopUtilization(),
         commits: runtime?.gw.store.commit_stats.commits ?? 0,
         transactions: runtime?.gw.store.commit_stats.transactions ?? 0,
+        unflushed_commits: runtime?.gw.store.commit_stats.unflushed_commits ?? 0,
       };
     case 'profile_start':
       return profileStart();

@@ -23,7 +23,13 @@ export function forkWorker(script: string, env: Record<string, string> = {}): Wo
     ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE]
     : [];
   const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
-    execArgv: [...TSX, ...profile],
+    execArgv: [
+      ...TSX,
+      ...profile,
+      ...(script.includes('gateway') && process.env.BENCH_NODE_FLAGS
+        ? process.env.BENCH_NODE_FLAGS.split(' ')
+        : []),
+    ],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

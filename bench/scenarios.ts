@@ -32,6 +32,7 @@ interface CpuUsage {
   elu?: { idle: number; active: number; utilization: number };
   commits?: number;
   transactions?: number;
+  unflushed_commits?: number;
 }
 
 /** A gateway process on its own data directory (SQLite) or on DATABASE_URL from `env`. */
@@ -108,7 +109,7 @@ const eluBetween = (a: CpuUsage[], b: CpuUsage[]) => {
 const diff = (a: CpuUsage[], b: CpuUsage[], f: (c: CpuUsage) => number | undefined) =>
   a.reduce((t, x, i) => t + ((f(b[i]!) ?? 0) - (f(x) ?? 0)), 0);
 
-async function profiled<T>(
+export async function profiled<T>(
   ctx: BenchContext,
   gateways: Gateway[],
   file: string | undefined,
@@ -138,6 +139,8 @@ export interface CreateFigures extends LoadResult {
   gateway_event_loop_busy: number;
   commits_per_payment: number;
   transactions_per_commit: number;
+  /** Commits that waited for the disk, per payment. */
+  flushed_commits_per_payment: number;
 }
 
 /** Scenario 1: signed create-payment requests at full rate (or `rate_per_s`), after a warm-up. */
@@ -174,6 +177,7 @@ export async function measureCreate(
       gateway_event_loop_busy: eluBetween(before, after),
       commits_per_payment: commits / ok,
       transactions_per_commit: diff(before, after, (c) => c.transactions) / Math.max(commits, 1),
+      flushed_commits_per_payment: (commits - diff(before, after, (c) => c.unflushed_commits)) / ok,
     };
   });
 }
@@ -274,7 +278,7 @@ export function createLine(label: string, c: CreateFigures, ref?: { name: string
     `${label}: ${fmt(c.requests_per_s)} payments/s${ratio}, p50 ${c.latency_p50_ms} ms, p99 ${c.latency_p99_ms} ms, ` +
     `non-2xx ${c.non_2xx}, errors ${c.errors}; gateway CPU ${fmt(c.gateway_cpu_per_payment_ms, 3)} ms/payment, ` +
     `event loop ${fmt(c.gateway_event_loop_busy * 100)}% busy, ${fmt(c.commits_per_payment, 2)} commits/payment, ` +
-    `${fmt(c.transactions_per_commit, 1)} transactions/commit`
+    `${fmt(c.transactions_per_commit, 1)} transactions/commit, ${fmt(c.flushed_commits_per_payment, 2)} flushed`
   );
 }
 

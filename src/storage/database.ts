@@ -4,7 +4,13 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
-import { batchedSqliteTransact, type CommitStats, plainTransact, type Transact } from './transact.ts';
+import {
+  batchedSqliteTransact,
+  type CommitMode,
+  type CommitStats,
+  plainTransact,
+  type Transact,
+} from './transact.ts';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -36,18 +42,22 @@ function openSqlite(path: string): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SqliteDatabase(path);
   // WAL lets readers run beside the writer; synchronous=FULL makes every commit durable on disk
-  // before it returns (the gateway never acknowledges what a power cut could take back).
+  // before it returns (the gateway never acknowledges what a power cut could take back). A
+  // transaction may instead leave its flush to the next commit (TransactOptions.flush).
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  const commit_stats: CommitStats = { commits: 0, transactions: 0 };
+  const commit_mode: CommitMode = { flush: true, unflushed_open: false };
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite, commit_mode) }),
+  });
+  const commit_stats: CommitStats = { commits: 0, transactions: 0, unflushed_commits: 0 };
   return {
     kind: 'sqlite',
     db,
     commit_stats,
-    transact: batchedSqliteTransact(db, commit_stats),
+    transact: batchedSqliteTransact(db, commit_stats, commit_mode),
     close: () => db.destroy(),
   };
 }
@@ -60,19 +70,86 @@ export const STATEMENT_CACHE_MAX = 1_000;
  * statements are reused instead (keyed by SQL text; parameters are bound per call). Safe because
  * Kysely runs one statement at a time on this connection and we never stream results.
  */
-function withStatementCache(sqlite: SqliteDatabase.Database) {
-  const cache = new Map<string, SqliteDatabase.Statement>();
+function withStatementCache(sqlite: SqliteDatabase.Database, commit_mode: CommitMode) {
+  const cache = new Map<string, PreparedStatement>();
+  // Prepared here, as the connection opens: SQLite refuses even to prepare a change of the
+  // setting inside a transaction.
+  const safety: SafetyStatements = {
+    normal: sqlite.prepare('pragma synchronous = NORMAL'),
+    full: sqlite.prepare('pragma synchronous = FULL'),
+  };
   return {
     close: () => sqlite.close(),
     prepare(sql: string) {
       let statement = cache.get(sql);
       if (!statement) {
         if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
-        statement = sqlite.prepare(sql);
+        const prepared = sqlite.prepare(sql);
+        statement = withCommitMode(sqlite, sql, prepared, commit_mode, safety);
         cache.set(sql, statement);
       }
       return statement;
     },
+  };
+}
+
+interface SafetyStatements {
+  normal: SqliteDatabase.Statement;
+  full: SqliteDatabase.Statement;
+}
+
+/** The part of a better-sqlite3 statement that Kysely's SQLite driver uses. */
+type PreparedStatement = Pick<SqliteDatabase.Statement, 'reader' | 'all' | 'run' | 'iterate'>;
+
+/**
+ * A transaction that asked not to wait for the disk runs under synchronous=NORMAL: in WAL mode its
+ * COMMIT writes the frames but does not fsync them. SQLite allows the setting to change only
+ * between transactions, so it is switched just before BEGIN and switched back to FULL right after
+ * that transaction's COMMIT or ROLLBACK (Kysely's SQLite driver issues exactly `begin`, `commit`,
+ * `rollback`). In between, the transaction holds the connection, so no other statement can run
+ * under NORMAL. The next FULL commit's fsync of the WAL makes these frames durable too: it flushes
+ * the whole file, and the log is replayed in order.
+ */
+function withCommitMode(
+  sqlite: SqliteDatabase.Database,
+  sql: string,
+  statement: SqliteDatabase.Statement,
+  commit_mode: CommitMode,
+  { normal, full }: SafetyStatements,
+): PreparedStatement {
+  if (sql !== 'begin' && sql !== 'commit' && sql !== 'rollback') return statement;
+  const run =
+    sql === 'begin'
+      ? (...params: unknown[]) => {
+          // One transaction's wish: consumed here, so the next one gets the safe default.
+          const flush = commit_mode.flush;
+          commit_mode.flush = true;
+          if (flush) return statement.run(...params);
+          normal.run();
+          try {
+            const result = statement.run(...params);
+            commit_mode.unflushed_open = true;
+            return result;
+          } catch (error) {
+            full.run();
+            throw error;
+          }
+        }
+      : (...params: unknown[]) => {
+          try {
+            return statement.run(...params);
+          } finally {
+            if (commit_mode.unflushed_open && !sqlite.inTransaction) {
+              full.run();
+              commit_mode.unflushed_open = false;
+            }
+          }
+        };
+  return {
+    reader: statement.reader,
+    all: (...params: unknown[]) => statement.all(...params),
+    iterate: (...params: unknown[]) => statement.iterate(...params),
+    run,
   };
 }
 
@@ -92,7 +169,7 @@ function openPostgres(url: string, pool_max: number): Store {
   // unhandled it would end the process. The pool drops that client and opens a new one when needed.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  const commit_stats: CommitStats = { commits: 0, transactions: 0 };
+  const commit_stats: CommitStats = { commits: 0, transactions: 0, unflushed_commits: 0 };
   return {
     kind: 'postgres',
     db,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestDatabase,
@@ -18,6 +19,7 @@ import {
 } from './repositories/payments.ts';
 import { insertApp, insertChannelAccount, insertMerchant } from './repositories/tenants.ts';
 import { SecretBox } from './secret-box.ts';
+import type { Tx } from './transact.ts';
 
 const pg_ok = await postgresAvailable();
 
@@ -146,6 +148,60 @@ describe.each<DbKind>(['sqlite', 'postgres'])('storage on %s', (kind) => {
     expect(await store.transact((tx) => insertNonceIfNew(tx, 'app_1', 'nonce-1', 10))).toBe(false);
     expect(await store.transact((tx) => insertNonceIfNew(tx, 'app_2', 'nonce-1', 10))).toBe(true);
   });
+
+  /** The durability setting the transaction runs under, as the database itself reports it. */
+  async function syncSetting(tx: Tx): Promise<string> {
+    if (kind === 'sqlite') {
+      const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(tx);
+      return ['OFF', 'NORMAL', 'FULL', 'EXTRA'][rows[0]!.synchronous]!;
+    }
+    const { rows } = await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(tx);
+    return rows[0]!.synchronous_commit;
+  }
+  const flushed = kind === 'sqlite' ? 'FULL' : 'on';
+  const unflushed = kind === 'sqlite' ? 'NORMAL' : 'off';
+
+  it.skipIf(skip)(
+    'commits without waiting for the disk only when every caller in the commit allows it',
+    async () => {
+      const before = { ...store.commit_stats };
+      const alone = await store.transact(
+        async (tx) => {
+          await insertNonceIfNew(tx, 'app_1', 'nonce-unflushed', 10);
+          return syncSetting(tx);
+        },
+        { flush: false },
+      );
+      expect(alone).toBe(unflushed);
+      expect(store.commit_stats.unflushed_commits - before.unflushed_commits).toBe(1);
+      // Everything after it is flushed again: the default, and any statement outside a transaction.
+      expect(await store.transact((tx) => syncSetting(tx))).toBe(flushed);
+      if (kind === 'sqlite') {
+        const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db);
+        expect(rows[0]!.synchronous).toBe(2);
+      }
+      // A caller that needs the flush, sharing the commit with one that does not, gets it.
+      const [a, b] = await Promise.all([
+        store.transact((tx) => syncSetting(tx), { flush: false }),
+        store.transact((tx) => syncSetting(tx)),
+      ]);
+      expect(b).toBe(flushed);
+      if (kind === 'sqlite') expect(a).toBe(flushed);
+      // A failing unflushed transaction rolls back and leaves the setting as it was.
+      await expect(
+        store.transact(
+          async (tx) => {
+            await insertNonceIfNew(tx, 'app_1', 'nonce-rolled-back', 10);
+            throw new Error('refused');
+          },
+          { flush: false },
+        ),
+      ).rejects.toThrow('refused');
+      expect(await store.transact((tx) => syncSetting(tx))).toBe(flushed);
+      expect(await store.transact((tx) => insertNonceIfNew(tx, 'app_1', 'nonce-rolled-back', 10))).toBe(true);
+      expect(await store.transact((tx) => insertNonceIfNew(tx, 'app_1', 'nonce-unflushed', 10))).toBe(false);
+    },
+  );
 
   it.skipIf(skip)('commits concurrent transactions together, rolling back a failing one alone', async () => {
     const results = await Promise.allSettled(

@@ -2,12 +2,36 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from './schema.ts';
 
 export type Tx = Transaction<Database>;
-export type Transact = <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
+
+export interface TransactOptions {
+  /**
+   * false: commit without waiting for the disk. The write is safe from a crash of the process at
+   * once, and from a power cut with the next commit that does wait: the log is written in order
+   * and one flush covers everything before it (SQLite's WAL, PostgreSQL's WAL alike). For a write
+   * that nothing depends on until a later, flushed write of the same request (a request's nonce).
+   * Default true.
+   */
+  flush?: boolean;
+}
+
+export type Transact = <T>(fn: (tx: Tx) => Promise<T>, options?: TransactOptions) => Promise<T>;
+
+/**
+ * Whether the next SQLite transaction's COMMIT waits for the disk. Set by the group commit just
+ * before it begins a transaction; the connection consumes it at BEGIN (database.ts).
+ */
+export interface CommitMode {
+  flush: boolean;
+  /** A transaction under synchronous=NORMAL is open; FULL is restored when it ends. */
+  unflushed_open: boolean;
+}
 
 /** How well commits are grouped: for the benchmark and metrics. */
 export interface CommitStats {
   commits: number;
   transactions: number;
+  /** Commits that did not wait for the disk (every transaction in them asked for that). */
+  unflushed_commits: number;
 }
 
 /**
@@ -15,10 +39,16 @@ export interface CommitStats {
  * flushes itself.
  */
 export function plainTransact(db: Kysely<Database>, stats: CommitStats): Transact {
-  return (fn) => {
+  return (fn, options) => {
     stats.commits += 1;
     stats.transactions += 1;
-    return db.transaction().execute(fn);
+    if (options?.flush !== false) return db.transaction().execute(fn);
+    stats.unflushed_commits += 1;
+    return db.transaction().execute(async (tx) => {
+      // PostgreSQL's own form of the same thing: this commit does not wait for its WAL flush.
+      await sql`set local synchronous_commit = off`.execute(tx);
+      return fn(tx);
+    });
   };
 }
 
@@ -27,6 +57,7 @@ export const COMMIT_GROUP_MAX = 256;
 
 interface Job {
   fn: (tx: Tx) => Promise<unknown>;
+  flush: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -41,7 +72,11 @@ interface Job {
  * Rule for callers: a transaction function does database work only. Awaiting anything else inside
  * it (a channel call, a timer) would hold every other caller's commit.
  */
-export function batchedSqliteTransact(db: Kysely<Database>, stats: CommitStats): Transact {
+export function batchedSqliteTransact(
+  db: Kysely<Database>,
+  stats: CommitStats,
+  commit_mode: CommitMode,
+): Transact {
   const queue: Job[] = [];
   let running = false;
 
@@ -52,8 +87,13 @@ export function batchedSqliteTransact(db: Kysely<Database>, stats: CommitStats):
         const batch = queue.splice(0, COMMIT_GROUP_MAX);
         stats.commits += 1;
         stats.transactions += batch.length;
+        // The commit waits for the disk if any caller in it needs that.
+        const flush = batch.some((job) => job.flush);
+        if (!flush) stats.unflushed_commits += 1;
         const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
         try {
+          // Consumed by the BEGIN below: this drain is the only caller of db.transaction().
+          commit_mode.flush = flush;
           await db.transaction().execute(async (tx) => {
             if (batch.length === 1) {
               // Alone in the commit: the transaction itself is the savepoint.
@@ -89,9 +129,14 @@ export function batchedSqliteTransact(db: Kysely<Database>, stats: CommitStats):
     }
   }
 
-  return <T>(fn: (tx: Tx) => Promise<T>) =>
+  return <T>(fn: (tx: Tx) => Promise<T>, options?: TransactOptions) =>
     new Promise<T>((resolve, reject) => {
-      queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      queue.push({
+        fn,
+        flush: options?.flush !== false,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
       // Start on the next turn so requests arriving together share the first commit too.
       if (!running) {
         running = true;
