@@ -63,7 +63,7 @@ export async function authenticateMerchant(
   // A nonce must outlive the window in which its timestamp is accepted, on either side of now.
   const expires_at = (Number(timestamp) + SIGNATURE_TOLERANCE_S * 2) * 1000;
   // Not flushed on its own: a write this request makes commits later and its flush carries the
-  // nonce to disk too; a read leaves nothing a replay could repeat (ADR 0007).
+  // nonce to disk too; a replay of a read can only read again (ADR 0007).
   const fresh = await gw.store.transact((tx) => insertNonceIfNew(tx, app_id, nonce, expires_at), {
     flush: false,
   });

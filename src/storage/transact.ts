@@ -114,6 +114,8 @@ export function batchedSqliteTransact(
             }
           });
         } catch (error) {
+          // Unused if the transaction never began; the next BEGIN must not inherit it.
+          commit_mode.flush = true;
           // The commit failed (or the only job threw and rolled it back): nothing is durable.
           for (const job of batch) job.reject(error);
           continue;
