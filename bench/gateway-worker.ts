@@ -7,9 +7,9 @@ import { Session } from 'node:inspector';
 import SqliteDatabase from 'better-sqlite3';
 import { type GatewayRuntime, openGateway } from '../src/boot/open-gateway.ts';
 import { loadConfig } from '../src/config/env.ts';
+import { seedWechatMerchant } from '../src/demo/seed.ts';
 import { newId } from '../src/domain/ids.ts';
-import { alphanumericNonce } from '../src/domain/random.ts';
-import { createApp, createChannelAccount, createMerchant } from '../src/services/tenants.ts';
+import { createChannelAccount } from '../src/services/tenants.ts';
 import { insertPaymentIfNew, type PaymentRecord } from '../src/storage/repositories/payments.ts';
 import { serveWorker } from './processes.ts';
 
@@ -166,43 +166,18 @@ async function seedMerchants(spec: SeedSpec): Promise<BenchMerchant[]> {
   const digits = (n: number) => Array.from(randomBytes(n), (b) => String(b % 10)).join('');
   const seedOne = async (i: number): Promise<BenchMerchant> => {
     const name = `Bench Shop ${i}`;
-    const wechat = {
-      mchid: `19${digits(8)}`,
-      appid: `wx${randomBytes(8).toString('hex')}`,
-      merchant_serial_no: randomBytes(20).toString('hex').toUpperCase(),
-      apiv3_key: alphanumericNonce(gw.random, 32),
-    };
-    const merchant = await createMerchant(gw, name);
-    const app = await createApp(gw, merchant.id, `${name} app`);
-    const account = await createChannelAccount(gw, {
-      merchant_id: merchant.id,
-      channel: 'wechat',
-      mode: 'direct',
-      name: `${name} WeChat Pay`,
-      settings: {
-        mchid: wechat.mchid,
-        appid: wechat.appid,
-        merchant_serial_no: wechat.merchant_serial_no,
-        wechatpay_public_key_id: spec.sim.public_key_id,
-        api_base_url: spec.sim.url,
-      },
-      secrets: {
-        merchant_private_key_pem: private_pem,
-        apiv3_key: wechat.apiv3_key,
-        wechatpay_public_key_pem: spec.sim.public_key_pem,
-      },
-    });
+    const seeded = await seedWechatMerchant(gw, name, spec.sim, { merchant_private_key_pem: private_pem });
     const registered = await fetch(`${spec.sim.url}/sim/merchants`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...wechat, merchant_public_key_pem: public_pem }),
+      body: JSON.stringify(seeded.wechat),
     });
     if (registered.status !== 201) throw new Error(`simulator refused merchant: ${await registered.text()}`);
     if (i === 0 && spec.alipay) {
       const app_id = `2021${digits(12)}`;
       const seller_id = `2088${digits(12)}`;
       await createChannelAccount(gw, {
-        merchant_id: merchant.id,
+        merchant_id: seeded.merchant_id,
         channel: 'alipay',
         mode: 'direct',
         name: `${name} Alipay`,
@@ -222,13 +197,13 @@ async function seedMerchants(spec: SeedSpec): Promise<BenchMerchant[]> {
       if (ali.status !== 201) throw new Error(`alipay simulator refused app: ${await ali.text()}`);
     }
     return {
-      app_id: app.id,
-      secret: app.secret,
-      merchant_id: merchant.id,
-      channel_account_id: account.id,
-      mchid: wechat.mchid,
-      appid: wechat.appid,
-      apiv3_key: wechat.apiv3_key,
+      app_id: seeded.app_id,
+      secret: seeded.app_secret,
+      merchant_id: seeded.merchant_id,
+      channel_account_id: seeded.channel_account_id,
+      mchid: seeded.wechat.mchid,
+      appid: seeded.wechat.appid,
+      apiv3_key: seeded.wechat.apiv3_key,
     };
   };
   const out: BenchMerchant[] = [];

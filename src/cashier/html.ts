@@ -1,18 +1,6 @@
+import { escapeHtml } from '../domain/html.ts';
 import type { Lang } from './i18n.ts';
 import { t } from './i18n.ts';
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Text into HTML (element content or a quoted attribute). */
-export function html(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
-}
 
 /** A value into an inline <script> as JSON that cannot close the script element. */
 export function scriptJson(value: unknown): string {
@@ -53,8 +41,8 @@ export function page(lang: Lang, title: string, body: string, options: PageOptio
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1,maximum-scale=1">
-<title>${html(title)}</title><style>${STYLE}</style>${options.head ?? ''}</head>
+<title>${escapeHtml(title)}</title><style>${STYLE}</style>${options.head ?? ''}</head>
 <body><main>${body}
-<footer><a id="lang-switch" href="${html(switch_href)}">${html(t(lang, 'language_other'))}</a> · Paymux</footer>
+<footer><a id="lang-switch" href="${escapeHtml(switch_href)}">${escapeHtml(t(lang, 'language_other'))}</a> · Paymux</footer>
 </main></body></html>`;
 }

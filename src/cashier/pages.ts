@@ -1,6 +1,7 @@
+import { escapeHtml } from '../domain/html.ts';
 import { fenToYuan } from '../domain/money.ts';
 import type { ChannelName } from '../domain/pay-way.ts';
-import { html, type PageOptions, page, scriptJson } from './html.ts';
+import { type PageOptions, page, scriptJson } from './html.ts';
 import { errorText, type Lang, t } from './i18n.ts';
 
 /**
@@ -29,10 +30,10 @@ export function walletName(lang: Lang, channel: ChannelName): string {
 
 function amountBlock(lang: Lang, p: PaymentSummary): string {
   const to = p.merchant_name
-    ? `<p class="muted" id="merchant">${html(t(lang, 'pay_to'))} ${html(p.merchant_name)}</p>`
+    ? `<p class="muted" id="merchant">${escapeHtml(t(lang, 'pay_to'))} ${escapeHtml(p.merchant_name)}</p>`
     : '';
   return `${to}
-<h1 id="subject">${html(p.subject)}</h1>
+<h1 id="subject">${escapeHtml(p.subject)}</h1>
 <p class="amount" id="amount"><small>¥</small>${fenToYuan(p.amount_fen)}</p>`;
 }
 
@@ -54,21 +55,21 @@ export function chooseWalletPage(
     ? t(lang, 'wallet_not_accepted', { wallet: walletName(lang, input.refused_wallet) })
     : t(lang, 'open_in_wallet');
   const wallets = input.accepted
-    .map((c) => `<li data-wallet="${c}">${html(walletName(lang, c))}</li>`)
+    .map((c) => `<li data-wallet="${c}">${escapeHtml(walletName(lang, c))}</li>`)
     .join('');
   const demo = input.demo_links.length
-    ? `<div class="card" id="demo"><p class="muted">${html(t(lang, 'try_in_demo'))}</p>${input.demo_links
+    ? `<div class="card" id="demo"><p class="muted">${escapeHtml(t(lang, 'try_in_demo'))}</p>${input.demo_links
         .map(
           (l) =>
-            `<p><a class="button secondary" id="demo-${l.channel}" href="${html(l.href)}">${html(walletName(lang, l.channel))}</a></p>`,
+            `<p><a class="button secondary" id="demo-${l.channel}" href="${escapeHtml(l.href)}">${escapeHtml(walletName(lang, l.channel))}</a></p>`,
         )
         .join('')}</div>`
     : '';
   const body = `<div class="card">${amountBlock(lang, input.payment)}</div>
-<div class="card"><p id="lead" class="${input.refused_wallet ? 'bad' : ''}">${html(lead)}</p>
+<div class="card"><p id="lead" class="${input.refused_wallet ? 'bad' : ''}">${escapeHtml(lead)}</p>
 <ul class="wallets" id="wallets">${wallets}</ul>
 <div class="qr" id="qr" role="img" aria-label="QR">${input.qr_svg}</div>
-<p class="muted">${html(t(lang, 'no_wallet_here'))}</p></div>${demo}`;
+<p class="muted">${escapeHtml(t(lang, 'no_wallet_here'))}</p></div>${demo}`;
   return page(lang, t(lang, 'title_cashier'), body, options);
 }
 
@@ -85,7 +86,9 @@ export function payPage(
   },
   options: PageOptions,
 ): string {
-  const head = input.bridge_script_url ? `<script src="${html(input.bridge_script_url)}"></script>` : '';
+  const head = input.bridge_script_url
+    ? `<script src="${escapeHtml(input.bridge_script_url)}"></script>`
+    : '';
   const data = {
     id: input.payment.id,
     channel: input.channel,
@@ -104,9 +107,9 @@ export function payPage(
     },
   };
   const body = `<div class="card">${amountBlock(lang, input.payment)}
-<p id="state" data-state="${html(input.payment.state)}" class="muted">${html(t(lang, 'opening_wallet'))}</p>
+<p id="state" data-state="${escapeHtml(input.payment.state)}" class="muted">${escapeHtml(t(lang, 'opening_wallet'))}</p>
 <p id="hint" class="muted"></p>
-<button id="pay" type="button">${html(t(lang, 'pay_button'))}</button></div>
+<button id="pay" type="button">${escapeHtml(t(lang, 'pay_button'))}</button></div>
 <script>${PAY_SCRIPT.replace('__DATA__', scriptJson(data))}</script>`;
   return page(lang, t(lang, 'title_cashier'), body, { ...options, head });
 }
@@ -150,8 +153,8 @@ export function statePage(
     ? ''
     : `<script>(function(){var n=0;function p(){if(n++>400)return;fetch(${scriptJson(input.status_url)},{cache:'no-store'}).then(function(r){return r.json()}).then(function(b){if(b.state!==${scriptJson(s)}){location.reload()}else{setTimeout(p,1500)}}).catch(function(){setTimeout(p,3000)})}setTimeout(p,1500)})();</script>`;
   const body = `<div class="card">${amountBlock(lang, input.payment)}
-<p id="state" data-state="${html(s)}" class="${cls}">${html(t(lang, key))}</p>
-<p class="muted" id="hint">${html(hint)}</p></div>${refresh}`;
+<p id="state" data-state="${escapeHtml(s)}" class="${cls}">${escapeHtml(t(lang, key))}</p>
+<p class="muted" id="hint">${escapeHtml(hint)}</p></div>${refresh}`;
   return page(lang, t(lang, 'title_cashier'), body, options);
 }
 
@@ -162,18 +165,18 @@ export function failurePage(
   options: PageOptions,
 ): string {
   const retry = input.retry_url
-    ? `<a class="button" id="retry" href="${html(input.retry_url)}">${html(t(lang, 'try_again'))}</a>`
+    ? `<a class="button" id="retry" href="${escapeHtml(input.retry_url)}">${escapeHtml(t(lang, 'try_again'))}</a>`
     : '';
   const body = `${input.payment ? `<div class="card">${amountBlock(lang, input.payment)}</div>` : ''}
-<div class="card"><h1 class="bad">${html(t(lang, input.code.startsWith('PAYER_') ? 'identity_failed' : 'cannot_pay'))}</h1>
-<p id="error" data-code="${html(input.code)}">${html(errorText(lang, input.code))}</p>
-<p class="muted">${html(input.code)}</p>${retry}</div>`;
+<div class="card"><h1 class="bad">${escapeHtml(t(lang, input.code.startsWith('PAYER_') ? 'identity_failed' : 'cannot_pay'))}</h1>
+<p id="error" data-code="${escapeHtml(input.code)}">${escapeHtml(errorText(lang, input.code))}</p>
+<p class="muted">${escapeHtml(input.code)}</p>${retry}</div>`;
   return page(lang, t(lang, 'title_cashier'), body, options);
 }
 
 export function notFoundPage(lang: Lang, options: PageOptions): string {
-  const body = `<div class="card"><h1 id="not-found">${html(t(lang, 'not_found'))}</h1>
-<p class="muted">${html(t(lang, 'not_found_hint'))}</p></div>`;
+  const body = `<div class="card"><h1 id="not-found">${escapeHtml(t(lang, 'not_found'))}</h1>
+<p class="muted">${escapeHtml(t(lang, 'not_found_hint'))}</p></div>`;
   return page(lang, t(lang, 'not_found'), body, options);
 }
 
@@ -192,14 +195,14 @@ export function staticAmountPage(
   options: PageOptions,
 ): string {
   const error = input.error_code
-    ? `<p class="error" id="error" data-code="${html(input.error_code)}">${html(errorText(lang, input.error_code))}</p>`
+    ? `<p class="error" id="error" data-code="${escapeHtml(input.error_code)}">${escapeHtml(errorText(lang, input.error_code))}</p>`
     : '';
-  const body = `<div class="card"><p class="muted">${html(t(lang, 'pay_to'))}</p>
-<h1 id="merchant">${html(input.merchant_name)}</h1><p class="muted" id="store">${html(input.store_name)}</p></div>
-<form class="card" method="POST" action="${html(input.action)}">
-<label for="amount">${html(t(lang, 'static_amount_label'))}</label>
+  const body = `<div class="card"><p class="muted">${escapeHtml(t(lang, 'pay_to'))}</p>
+<h1 id="merchant">${escapeHtml(input.merchant_name)}</h1><p class="muted" id="store">${escapeHtml(input.store_name)}</p></div>
+<form class="card" method="POST" action="${escapeHtml(input.action)}">
+<label for="amount">${escapeHtml(t(lang, 'static_amount_label'))}</label>
 <input id="amount" name="amount" inputmode="decimal" autocomplete="off" maxlength="12" required
- pattern="^(0|[1-9][0-9]{0,4})(\\.[0-9]{1,2})?$" value="${html(input.typed)}" autofocus>
-${error}<p><button id="next" type="submit">${html(t(lang, 'static_next'))}</button></p></form>`;
+ pattern="^(0|[1-9][0-9]{0,4})(\\.[0-9]{1,2})?$" value="${escapeHtml(input.typed)}" autofocus>
+${error}<p><button id="next" type="submit">${escapeHtml(t(lang, 'static_next'))}</button></p></form>`;
   return page(lang, t(lang, 'static_title'), body, options);
 }

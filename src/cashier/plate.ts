@@ -1,7 +1,7 @@
 import { Resvg } from '@resvg/resvg-js';
 import QRCode from 'qrcode';
+import { escapeHtml } from '../domain/html.ts';
 import type { ChannelName } from '../domain/pay-way.ts';
-import { html } from './html.ts';
 
 /**
  * The printable plate of a static code (码牌): the merchant's name, the store, the QR code and the
@@ -49,20 +49,20 @@ export function plateSvg(input: PlateInput): string {
     .map(
       (l, i) =>
         `<g transform="translate(${(gap * (i + 1)).toFixed(0)} 740)"><circle r="26" fill="${l.color}"/>` +
-        `<text y="64" text-anchor="middle" font-size="22" fill="#1f2329">${html(l.zh)}</text>` +
-        `<text y="90" text-anchor="middle" font-size="15" fill="#646a73">${html(l.en)}</text></g>`,
+        `<text y="64" text-anchor="middle" font-size="22" fill="#1f2329">${escapeHtml(l.zh)}</text>` +
+        `<text y="90" text-anchor="middle" font-size="15" fill="#646a73">${escapeHtml(l.en)}</text></g>`,
     )
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="${FONT}">
 <rect width="${WIDTH}" height="${HEIGHT}" rx="24" fill="#ffffff"/>
 <rect width="${WIDTH}" height="150" rx="24" fill="#1f2329"/><rect y="126" width="${WIDTH}" height="24" fill="#1f2329"/>
-<text x="${WIDTH / 2}" y="72" text-anchor="middle" font-size="36" font-weight="bold" fill="#ffffff">${html(truncate(input.merchant_name, 18))}</text>
-<text x="${WIDTH / 2}" y="118" text-anchor="middle" font-size="22" fill="#c9cdd4">${html(truncate(input.store_name, 28))}</text>
+<text x="${WIDTH / 2}" y="72" text-anchor="middle" font-size="36" font-weight="bold" fill="#ffffff">${escapeHtml(truncate(input.merchant_name, 18))}</text>
+<text x="${WIDTH / 2}" y="118" text-anchor="middle" font-size="22" fill="#c9cdd4">${escapeHtml(truncate(input.store_name, 28))}</text>
 <rect x="${x0}" y="${y0}" width="${QR_BOX}" height="${QR_BOX}" fill="#ffffff"/>
 <path d="${path}" fill="#000000"/>
 <text x="${WIDTH / 2}" y="684" text-anchor="middle" font-size="26" fill="#1f2329">扫码付款 · Scan to pay</text>
 ${wallet_marks}
-<text x="${WIDTH / 2}" y="${HEIGHT - 24}" text-anchor="middle" font-size="13" fill="#8f959e">${html(input.code_id)}</text>
+<text x="${WIDTH / 2}" y="${HEIGHT - 24}" text-anchor="middle" font-size="13" fill="#8f959e">${escapeHtml(input.code_id)}</text>
 </svg>`;
 }
 

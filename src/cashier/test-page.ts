@@ -1,4 +1,5 @@
-import { html, page, scriptJson } from './html.ts';
+import { escapeHtml } from '../domain/html.ts';
+import { page, scriptJson } from './html.ts';
 import type { Lang } from './i18n.ts';
 
 /**
@@ -53,19 +54,19 @@ const PAY_WAYS = ['WX_NATIVE', 'ALI_QR', 'UP_QR', 'QR_CASHIER', 'AUTO_BAR', 'WX_
 export function testPage(lang: Lang, input: TestPageInput): string {
   const x = TEXT[lang];
   const options = PAY_WAYS.map((w) => `<option value="${w}">${w}</option>`).join('');
-  const body = `<div class="card"><h1>${html(x.title)}</h1>
-<p id="insecure" class="error" hidden>${html(x.insecure)}</p>
-<label for="app_id">${html(x.app_id)}</label><input id="app_id" value="${html(input.app_id)}" style="font-size:16px">
-<label for="app_secret">${html(x.app_secret)}</label><input id="app_secret" type="password" value="${html(input.app_secret)}" style="font-size:16px">
-<label for="pay_way">${html(x.pay_way)}</label><select id="pay_way" style="width:100%;font-size:18px;padding:8px">${options}</select>
-<label for="amount">${html(x.amount)}</label><input id="amount" value="0.01" inputmode="decimal">
-<label for="auth_code">${html(x.auth_code)}</label><input id="auth_code" inputmode="numeric" style="font-size:18px">
-<label for="notify_url">${html(x.notify_url)}</label><input id="notify_url" value="${html(input.notify_url)}" style="font-size:14px">
+  const body = `<div class="card"><h1>${escapeHtml(x.title)}</h1>
+<p id="insecure" class="error" hidden>${escapeHtml(x.insecure)}</p>
+<label for="app_id">${escapeHtml(x.app_id)}</label><input id="app_id" value="${escapeHtml(input.app_id)}" style="font-size:16px">
+<label for="app_secret">${escapeHtml(x.app_secret)}</label><input id="app_secret" type="password" value="${escapeHtml(input.app_secret)}" style="font-size:16px">
+<label for="pay_way">${escapeHtml(x.pay_way)}</label><select id="pay_way" style="width:100%;font-size:18px;padding:8px">${options}</select>
+<label for="amount">${escapeHtml(x.amount)}</label><input id="amount" value="0.01" inputmode="decimal">
+<label for="auth_code">${escapeHtml(x.auth_code)}</label><input id="auth_code" inputmode="numeric" style="font-size:18px">
+<label for="notify_url">${escapeHtml(x.notify_url)}</label><input id="notify_url" value="${escapeHtml(input.notify_url)}" style="font-size:14px">
 <p class="error" id="error"></p>
-<p><button id="create" type="button">${html(x.create)}</button></p></div>
+<p><button id="create" type="button">${escapeHtml(x.create)}</button></p></div>
 <div class="card" id="result" hidden>
 <p class="muted" id="payment-id"></p>
-<p>${html(x.state)}: <strong id="state"></strong></p>
+<p>${escapeHtml(x.state)}: <strong id="state"></strong></p>
 <ol id="timeline" class="muted"></ol>
 <img id="qr" class="qr" alt="QR" hidden>
 <p id="links"></p></div>

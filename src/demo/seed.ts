@@ -47,9 +47,14 @@ export async function seedWechatMerchant(
   gw: Gateway,
   name: string,
   sim: WechatSimulatorInfo,
+  /** A merchant key to use instead of a new one (a key pair costs ~100 ms; the bench seeds 1,000). */
+  options: { merchant_private_key_pem?: string } = {},
 ): Promise<SeededMerchant> {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const merchant_private_key_pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const merchant_private_key_pem =
+    options.merchant_private_key_pem ??
+    generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
   const digits = (n: number) => Array.from(randomBytes(n), (b) => String(b % 10)).join('');
   const wechat = {
     mchid: `19${digits(8)}`,

@@ -8,7 +8,7 @@
 export async function forEachLimited<T>(
   items: readonly T[],
   limit: number,
-  work: (item: T) => Promise<void>,
+  work: (item: T) => Promise<unknown>,
 ): Promise<void> {
   if (!(limit >= 1)) throw new Error(`limit must be at least 1, got ${limit}`);
   let next = 0;

@@ -63,9 +63,7 @@ export class PaymentSync {
       ...payments.map((payment) => () => syncPayment(this.gw, payment).catch(failed('payment', payment.id))),
       ...refunds.map((refund) => () => syncRefund(this.gw, refund).catch(failed('refund', refund.id))),
     ];
-    await forEachLimited(checks, SYNC_CONCURRENCY_MAX, async (check) => {
-      await check();
-    });
+    await forEachLimited(checks, SYNC_CONCURRENCY_MAX, (check) => check());
     return payments.length + refunds.length;
   }
 

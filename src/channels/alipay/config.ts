@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { urlSettingProblem } from '../config-url.ts';
 import { certSnOf, rootCertSnOf } from './cert-sn.ts';
 import { privateKeyOf, publicKeyOf } from './crypto.ts';
 
@@ -81,31 +82,16 @@ function sn(name: string, compute: () => string): string {
 
 function gatewayUrl(value: string | undefined): string {
   if (value === undefined) return DEFAULT_GATEWAY_URL;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return fail('gateway_url must be an absolute http(s) URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    fail('gateway_url must be an absolute http(s) URL');
-  if (url.search !== '' || url.hash !== '') fail('gateway_url must not carry a query or fragment');
-  if (url.username !== '' || url.password !== '') fail('gateway_url must not carry credentials');
-  return url.href;
+  const wrong = urlSettingProblem(value, { path: true });
+  if (wrong) fail(`gateway_url ${wrong}`);
+  return new URL(value).href;
 }
 
 /** An optional absolute http(s) URL setting without query, fragment or credentials; no trailing slash. */
 function plainUrl(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return fail(`${name} must be an absolute http(s) URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`${name} must be an absolute http(s) URL`);
-  if (url.search !== '' || url.hash !== '') fail(`${name} must not carry a query or fragment`);
-  if (url.username !== '' || url.password !== '') fail(`${name} must not carry credentials`);
+  const wrong = urlSettingProblem(value, { path: true });
+  if (wrong) fail(`${name} ${wrong}`);
   return value.replace(/\/+$/, '');
 }
 

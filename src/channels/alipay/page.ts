@@ -1,3 +1,5 @@
+import { escapeHtml } from '../../domain/html.ts';
+
 /**
  * The offline pay ways' credentials, from already-signed parameters (request.ts): nothing is sent
  * to Alipay now; the payer's browser or the Alipay app carries the signed request later.
@@ -19,18 +21,6 @@ export function pageUrl(gateway_url: string, params: Readonly<Record<string, str
 
 export function appOrderString(params: Readonly<Record<string, string>>): string {
   return queryOf(params);
-}
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
 
 /** A form that posts the signed parameters to the gateway as soon as the page loads. */

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { escapeHtml } from '../../domain/html.ts';
+import { fenToYuan } from '../../domain/money.ts';
 
 /**
  * The payer's wallet app in miniature, shared by the simulators: plain mobile-first HTML pages
@@ -25,19 +27,6 @@ export const UNIONPAY_THEME: WalletTheme = {
   name_en: 'UnionPay QuickPass',
   color: '#e60012',
 };
-
-export function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
-
-export function yuanOf(fen: number): string {
-  return `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
-}
 
 function page(theme: WalletTheme, title: string, body: string): string {
   return `<!doctype html>
@@ -95,7 +84,7 @@ export function payPage(theme: WalletTheme, input: PayPageInput): string {
     '确认付款',
     `<div class="card">
   <div class="merchant" id="merchant">${escapeHtml(input.merchant)}</div>
-  <div class="amount">¥<span id="amount">${yuanOf(input.amount_fen)}</span></div>
+  <div class="amount">¥<span id="amount">${fenToYuan(input.amount_fen)}</span></div>
   <div class="subject" id="subject">${escapeHtml(input.subject)}</div>
   <form method="post" action="${escapeHtml(input.action)}">${hidden}
     <button id="pay" class="primary" type="submit">确认付款 <span class="en">Pay</span></button>
@@ -119,7 +108,7 @@ export function resultPage(
     `<div class="card">
   <div id="result" data-status="ok" class="ok">支付成功 <span class="en">Payment successful</span></div>
   <div class="merchant" id="merchant">${escapeHtml(input.merchant)}</div>
-  <div class="amount">¥<span id="amount">${yuanOf(input.amount_fen)}</span></div>
+  <div class="amount">¥<span id="amount">${fenToYuan(input.amount_fen)}</span></div>
   <div class="subject" id="subject">${escapeHtml(input.subject)}</div>
   ${back}
 </div>`,

@@ -1,4 +1,5 @@
 import { createHash, type KeyObject, type X509Certificate } from 'node:crypto';
+import { urlSettingProblem } from '../config-url.ts';
 import { readCertificate, type TrustAnchors } from './cert-chain.ts';
 import { DEFAULT_GATEWAY_BASE_URL, DEFAULT_SIGNER_CN_NAME, DEFAULT_USER_AUTH_BASE_URL } from './constants.ts';
 import { certIdOf, keyMatchesCert, privateKeyFromPem } from './crypto.ts';
@@ -83,29 +84,15 @@ function baseUrl(
   fallback = DEFAULT_GATEWAY_BASE_URL,
 ): string {
   if (value === undefined || value.trim() === '') return fallback;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw problem(name, 'must be an absolute http(s) URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw problem(name, 'must be an absolute http(s) URL');
-  if (url.search !== '' || url.hash !== '') throw problem(name, 'must not have a query');
-  if (url.username !== '' || url.password !== '') throw problem(name, 'must not carry credentials');
+  const wrong = urlSettingProblem(value, { path: true });
+  if (wrong) throw problem(name, wrong);
+  const url = new URL(value);
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 function checkedUrl(value: string, name: ConfigKey): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw problem(name, 'must be an absolute http(s) URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw problem(name, 'must be an absolute http(s) URL');
-  if (url.username !== '' || url.password !== '') throw problem(name, 'must not carry credentials');
+  const wrong = urlSettingProblem(value, { path: true, query: true, fragment: true });
+  if (wrong) throw problem(name, wrong);
   return value;
 }
 

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { type UrlAllowance, urlSettingProblem } from '../config-url.ts';
 import { APIV3_KEY_BYTES, privateKeyFromPem, publicKeyFromPem } from './crypto.ts';
 
 /**
@@ -85,22 +86,11 @@ function checkRsaKey(name: string, parse: () => KeyObject): void {
 
 function normaliseBaseUrl(value: string | undefined): string {
   if (value === undefined || value.trim() === '') return DEFAULT_API_BASE_URL;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new Error('wechat config: api_base_url must be an absolute http(s) URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new Error('wechat config: api_base_url must be an absolute http(s) URL');
-  }
-  // The signed canonical URL is the path we send; a base path would have to be signed too.
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
-    throw new Error('wechat config: api_base_url must be an origin without path or query');
-  }
-  if (url.username !== '' || url.password !== '')
-    throw new Error('wechat config: api_base_url must not carry credentials');
-  return url.origin;
+  // An origin only: the signed canonical URL is the path we send; a base path would have to be
+  // signed too.
+  const wrong = urlSettingProblem(value, {});
+  if (wrong) throw new Error(`wechat config: api_base_url ${wrong}`);
+  return new URL(value).origin;
 }
 
 function optional(config: Readonly<Record<string, string>>, name: keyof WechatConfig): string | undefined {
@@ -185,25 +175,17 @@ function v2SettingsOf(config: Readonly<Record<string, string>>) {
   };
 }
 
-/** An optional absolute http(s) URL setting, without query or credentials (trailing slash dropped). */
-export function optionalUrl(
+/** An optional absolute http(s) URL setting, without credentials (trailing slash dropped). */
+function optionalUrl(
   config: Readonly<Record<string, string>>,
   name: string,
-  fallback?: string,
+  fallback: string | undefined,
+  allow: UrlAllowance,
 ): string | undefined {
   const value = config[name];
   if (typeof value !== 'string' || value.trim() === '') return fallback;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new Error(`wechat config: ${name} must be an absolute http(s) URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw new Error(`wechat config: ${name} must be an absolute http(s) URL`);
-  if (url.username !== '' || url.password !== '')
-    throw new Error(`wechat config: ${name} must not carry credentials`);
-  if (url.hash !== '') throw new Error(`wechat config: ${name} must not have a fragment`);
+  const wrong = urlSettingProblem(value, allow);
+  if (wrong) throw new Error(`wechat config: ${name} ${wrong}`);
   return value.replace(/\/+$/, '');
 }
 
@@ -211,15 +193,11 @@ function payerAuthSettingsOf(config: Readonly<Record<string, string>>) {
   const oauth_app_secret = optional(config, 'oauth_app_secret');
   if (oauth_app_secret !== undefined && !/^[\x21-\x7e]{1,128}$/.test(oauth_app_secret))
     throw new Error('wechat config: oauth_app_secret must be 1 to 128 printable ASCII characters');
-  const wallet_bridge_url = optionalUrl(config, 'wallet_bridge_url');
-  for (const name of ['oauth_base_url', 'sns_api_base_url']) {
-    const value = optionalUrl(config, name);
-    if (value !== undefined && new URL(value).search !== '')
-      throw new Error(`wechat config: ${name} must not have a query`);
-  }
+  const wallet_bridge_url = optionalUrl(config, 'wallet_bridge_url', undefined, { path: true, query: true });
+  const base = { path: true };
   return {
-    oauth_base_url: optionalUrl(config, 'oauth_base_url', DEFAULT_OAUTH_BASE_URL)!,
-    sns_api_base_url: optionalUrl(config, 'sns_api_base_url', DEFAULT_SNS_API_BASE_URL)!,
+    oauth_base_url: optionalUrl(config, 'oauth_base_url', DEFAULT_OAUTH_BASE_URL, base)!,
+    sns_api_base_url: optionalUrl(config, 'sns_api_base_url', DEFAULT_SNS_API_BASE_URL, base)!,
     ...(oauth_app_secret !== undefined ? { oauth_app_secret } : {}),
     ...(wallet_bridge_url !== undefined ? { wallet_bridge_url } : {}),
   };

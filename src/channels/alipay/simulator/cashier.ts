@@ -1,4 +1,4 @@
-import { escapeHtml } from '../page.ts';
+import { escapeHtml } from '../../../domain/html.ts';
 import { amountOfFen } from '../wire.ts';
 import type { SimOrder } from './orders.ts';
 import type { SimResult } from './results.ts';

@@ -1,17 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { alphanumericNonce } from '../../../domain/random.ts';
+import { checkoutRoutes, foundOrNotFound } from '../../simulator-kit/checkout-routes.ts';
 import { redirectTarget, withQuery } from '../../simulator-kit/one-time-codes.ts';
 import {
   ALIPAY_THEME,
   bridgeScript,
   errorPage,
-  formOf,
   originOf,
   payerOf,
-  payPage,
   queryOf,
   redirect,
-  resultPage,
   sendHtml,
   sendScript,
   stableDigits,
@@ -161,63 +159,26 @@ export function registerWalletRoutes(app: FastifyInstance, core: SimCore): void 
     ),
   );
 
-  const jsapiOrder = async (trade_no: string | undefined) => {
-    const order = trade_no ? core.orders.byTradeNo(trade_no) : undefined;
-    if (order) await core.refresh(order);
-    return order?.product === 'create' ? order : undefined;
-  };
-
-  app.get('/sim/wallet/jsapi', async (request, reply) => {
-    const q = queryOf(request);
-    const order = await jsapiOrder(q.trade_no);
-    const problem = payable(core, order);
-    if (problem || !order) return sendHtml(reply, 404, errorPage(ALIPAY_THEME, ...(problem ?? ['', ''])));
-    const return_url = redirectTarget(q.return_url);
-    return sendHtml(
-      reply,
-      200,
-      payPage(ALIPAY_THEME, {
-        ...view(order),
-        action: '/sim/wallet/jsapi',
-        fields: { trade_no: order.trade_no, ...(return_url !== null ? { return_url } : {}) },
-        ...(return_url !== null ? { cancel_url: return_url } : {}),
-      }),
-    );
+  checkoutRoutes<SimOrder>(app, ALIPAY_THEME, '/sim/wallet/jsapi', {
+    async find(fields) {
+      const order = fields.trade_no ? core.orders.byTradeNo(fields.trade_no) : undefined;
+      if (order) await core.refresh(order);
+      const created = order?.product === 'create' ? order : undefined;
+      return foundOrNotFound(created, payable(core, created));
+    },
+    view,
+    carry: (_fields, order) => ({ trade_no: order.trade_no }),
+    pay: (order) => core.pay(order.out_trade_no),
   });
 
-  app.post('/sim/wallet/jsapi', async (request, reply) => {
-    const form = formOf(request);
-    const order = await jsapiOrder(form.trade_no);
-    const problem = payable(core, order);
-    if (problem || !order) return sendHtml(reply, 404, errorPage(ALIPAY_THEME, ...(problem ?? ['', ''])));
-    const paid = await core.pay(order.out_trade_no);
-    if (!paid.ok) return sendHtml(reply, 409, errorPage(ALIPAY_THEME, '支付失败', paid.message));
-    const return_url = redirectTarget(form.return_url);
-    if (return_url !== null) return redirect(reply, return_url, 303);
-    return sendHtml(reply, 200, resultPage(ALIPAY_THEME, view(order)));
-  });
-
-  app.get('/sim/wallet/scan', async (request, reply) => {
-    const code = queryOf(request).code ?? '';
-    const order = byQrCode(core, code);
-    if (order) await core.refresh(order);
-    const problem = payable(core, order);
-    if (problem || !order) return sendHtml(reply, 404, errorPage(ALIPAY_THEME, ...(problem ?? ['', ''])));
-    return sendHtml(
-      reply,
-      200,
-      payPage(ALIPAY_THEME, { ...view(order), action: '/sim/wallet/scan', fields: { code } }),
-    );
-  });
-
-  app.post('/sim/wallet/scan', async (request, reply) => {
-    const code = formOf(request).code ?? '';
-    const order = byQrCode(core, code);
-    if (order) await core.refresh(order);
-    const problem = payable(core, order);
-    if (problem || !order) return sendHtml(reply, 404, errorPage(ALIPAY_THEME, ...(problem ?? ['', ''])));
-    const paid = await core.pay(order.out_trade_no);
-    if (!paid.ok) return sendHtml(reply, 409, errorPage(ALIPAY_THEME, '支付失败', paid.message));
-    return sendHtml(reply, 200, resultPage(ALIPAY_THEME, view(order)));
+  checkoutRoutes<SimOrder>(app, ALIPAY_THEME, '/sim/wallet/scan', {
+    async find(fields) {
+      const order = byQrCode(core, fields.code ?? '');
+      if (order) await core.refresh(order);
+      return foundOrNotFound(order, payable(core, order));
+    },
+    view,
+    carry: (fields) => ({ code: fields.code ?? '' }),
+    pay: (order) => core.pay(order.out_trade_no),
   });
 }

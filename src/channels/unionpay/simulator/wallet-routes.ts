@@ -1,16 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { alphanumericNonce } from '../../../domain/random.ts';
+import { checkoutRoutes, foundOrNotFound } from '../../simulator-kit/checkout-routes.ts';
 import { redirectTarget, withQuery } from '../../simulator-kit/one-time-codes.ts';
 import {
   bridgeScript,
   errorPage,
-  formOf,
   originOf,
   payerOf,
-  payPage,
   queryOf,
   redirect,
-  resultPage,
   sendHtml,
   sendScript,
   UNIONPAY_THEME,
@@ -43,6 +41,13 @@ async function payable(core: SimCore, txn: SimTxn | undefined): Promise<[string,
   if (txn.state === 'success') return ['订单已支付', 'This order is already paid'];
   if (txn.state !== 'awaiting_payer') return ['订单已失效', 'This order can no longer be paid'];
   return null;
+}
+
+/** The order a payer credential (a `tn` or a QR code) names, if it is of this way and payable. */
+async function findTxn(core: SimCore, credential: string | undefined, way: SimTxn['way']) {
+  const txn = credential ? core.txns.byPayerCredential(credential) : undefined;
+  const of_way = txn?.way === way ? txn : undefined;
+  return foundOrNotFound(of_way, await payable(core, of_way));
 }
 
 function view(txn: SimTxn) {
@@ -89,55 +94,17 @@ export function registerWalletRoutes(app: FastifyInstance, core: SimCore): void 
     ),
   );
 
-  app.get('/sim/wallet/jsapi', async (request, reply) => {
-    const q = queryOf(request);
-    const txn = q.tn ? core.txns.byPayerCredential(q.tn) : undefined;
-    const problem = await payable(core, txn?.way === 'jsapi' ? txn : undefined);
-    if (problem || !txn) return sendHtml(reply, 404, errorPage(UNIONPAY_THEME, ...(problem ?? ['', ''])));
-    const return_url = redirectTarget(q.return_url);
-    return sendHtml(
-      reply,
-      200,
-      payPage(UNIONPAY_THEME, {
-        ...view(txn),
-        action: '/sim/wallet/jsapi',
-        fields: { tn: txn.tn!, ...(return_url !== null ? { return_url } : {}) },
-        ...(return_url !== null ? { cancel_url: return_url } : {}),
-      }),
-    );
+  checkoutRoutes<SimTxn>(app, UNIONPAY_THEME, '/sim/wallet/jsapi', {
+    find: (fields) => findTxn(core, fields.tn, 'jsapi'),
+    view,
+    carry: (_fields, txn) => ({ tn: txn.tn! }),
+    pay: (txn) => core.pay(txn.order_id),
   });
 
-  app.post('/sim/wallet/jsapi', async (request, reply) => {
-    const form = formOf(request);
-    const txn = form.tn ? core.txns.byPayerCredential(form.tn) : undefined;
-    const problem = await payable(core, txn?.way === 'jsapi' ? txn : undefined);
-    if (problem || !txn) return sendHtml(reply, 404, errorPage(UNIONPAY_THEME, ...(problem ?? ['', ''])));
-    const paid = await core.pay(txn.order_id);
-    if (!paid.ok) return sendHtml(reply, 409, errorPage(UNIONPAY_THEME, '支付失败', paid.message));
-    const return_url = redirectTarget(form.return_url);
-    if (return_url !== null) return redirect(reply, return_url, 303);
-    return sendHtml(reply, 200, resultPage(UNIONPAY_THEME, view(txn)));
-  });
-
-  app.get('/sim/wallet/scan', async (request, reply) => {
-    const code = queryOf(request).code ?? '';
-    const txn = code ? core.txns.byPayerCredential(code) : undefined;
-    const problem = await payable(core, txn?.way === 'qr' ? txn : undefined);
-    if (problem || !txn) return sendHtml(reply, 404, errorPage(UNIONPAY_THEME, ...(problem ?? ['', ''])));
-    return sendHtml(
-      reply,
-      200,
-      payPage(UNIONPAY_THEME, { ...view(txn), action: '/sim/wallet/scan', fields: { code } }),
-    );
-  });
-
-  app.post('/sim/wallet/scan', async (request, reply) => {
-    const code = formOf(request).code ?? '';
-    const txn = code ? core.txns.byPayerCredential(code) : undefined;
-    const problem = await payable(core, txn?.way === 'qr' ? txn : undefined);
-    if (problem || !txn) return sendHtml(reply, 404, errorPage(UNIONPAY_THEME, ...(problem ?? ['', ''])));
-    const paid = await core.pay(txn.order_id);
-    if (!paid.ok) return sendHtml(reply, 409, errorPage(UNIONPAY_THEME, '支付失败', paid.message));
-    return sendHtml(reply, 200, resultPage(UNIONPAY_THEME, view(txn)));
+  checkoutRoutes<SimTxn>(app, UNIONPAY_THEME, '/sim/wallet/scan', {
+    find: (fields) => findTxn(core, fields.code, 'qr'),
+    view,
+    carry: (fields) => ({ code: fields.code ?? '' }),
+    pay: (txn) => core.pay(txn.order_id),
   });
 }

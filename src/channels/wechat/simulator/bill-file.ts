@@ -1,3 +1,4 @@
+import { fenToYuan } from '../../../domain/money.ts';
 import type { FaultRule } from '../../simulator-kit/faults.ts';
 import { beijingDate, toBeijingDateTime } from '../time.ts';
 import type { SimOrder } from './orders.ts';
@@ -50,12 +51,6 @@ const SUMMARY_HEADER = [
 /** 0.6%, WeChat's common rate, in fen per 1000 fen. */
 const FEE_PER_MILLE = 6;
 
-function yuan(fen: number): string {
-  const sign = fen < 0 ? '-' : '';
-  const abs = Math.abs(fen);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-}
-
 function feeOf(fen: number): number {
   return Math.round((fen * FEE_PER_MILLE) / 1000);
 }
@@ -84,7 +79,7 @@ function paymentLine(order: SimOrder, amount_fen: number, state: string): Line {
       state,
       'OTHERS',
       'CNY',
-      yuan(amount_fen),
+      fenToYuan(amount_fen),
       '0.00',
       '',
       '',
@@ -94,9 +89,9 @@ function paymentLine(order: SimOrder, amount_fen: number, state: string): Line {
       '',
       order.description,
       order.attach ?? '',
-      `${yuan(fee_fen)}000`,
+      `${fenToYuan(fee_fen)}000`,
       '0.60%',
-      yuan(amount_fen),
+      fenToYuan(amount_fen),
       '0.00',
       '',
     ],
@@ -127,16 +122,16 @@ function refundLine(order: SimOrder, refund: SimRefund, amount_fen: number): Lin
       '0.00',
       refund.refund_id,
       refund.out_refund_no,
-      yuan(amount_fen),
+      fenToYuan(amount_fen),
       '0.00',
       'ORIGINAL',
       'SUCCESS',
       order.description,
       order.attach ?? '',
-      `${yuan(fee_fen)}000`,
+      `${fenToYuan(fee_fen)}000`,
       '0.60%',
       '0.00',
-      yuan(amount_fen),
+      fenToYuan(amount_fen),
       '',
     ],
     settlement_fen: 0,
@@ -186,7 +181,8 @@ export function tradeBillCsv(
     const order = by_order.get(refund.out_trade_no);
     if (order) lines.push(refundLine(order, refund, refund.amount_refund));
   }
-  const sum = (pick: (line: Line) => number) => yuan(lines.reduce((total, line) => total + pick(line), 0));
+  const sum = (pick: (line: Line) => number) =>
+    fenToYuan(lines.reduce((total, line) => total + pick(line), 0));
   const out = [
     `\uFEFF${HEADER.join(',')}`,
     ...lines.map((line) => `\`${line.cells.join(',`')}`),

@@ -1,16 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { alphanumericNonce } from '../../../domain/random.ts';
+import { checkoutRoutes, foundOrNotFound, type OrderView } from '../../simulator-kit/checkout-routes.ts';
 import { OneTimeCodes, redirectTarget, withQuery } from '../../simulator-kit/one-time-codes.ts';
 import {
   bridgeScript,
   errorPage,
-  formOf,
   originOf,
   payerOf,
-  payPage,
   queryOf,
   redirect,
-  resultPage,
   sendHtml,
   sendScript,
   stableId,
@@ -101,8 +99,9 @@ function jsapiOrder(
   return { order };
 }
 
-function merchantName(order: SimOrder): string {
-  return order.sub_mchid === undefined ? `商户号 ${order.mchid}` : `商户号 ${order.sub_mchid}`;
+function view(order: SimOrder): OrderView {
+  const mchid = order.sub_mchid ?? order.mchid;
+  return { merchant: `商户号 ${mchid}`, subject: order.description, amount_fen: order.amount_total };
 }
 
 export function registerWalletRoutes(app: FastifyInstance, core: SimCore): void {
@@ -224,88 +223,32 @@ export function registerWalletRoutes(app: FastifyInstance, core: SimCore): void 
     ),
   );
 
-  app.get('/sim/wallet/jsapi', async (request, reply) => {
-    const q = queryOf(request);
-    const found = jsapiOrder(core, q);
-    if ('error' in found) return sendHtml(reply, 400, errorPage(WECHAT_THEME, ...found.error));
-    const problem = unpayable(core, found.order);
-    if (problem) return sendHtml(reply, 409, errorPage(WECHAT_THEME, ...problem));
-    const return_url = redirectTarget(q.return_url);
-    const fields: Record<string, string> = {};
-    for (const name of JSAPI_FIELDS) fields[name] = q[name]!;
-    if (return_url !== null) fields.return_url = return_url;
-    return sendHtml(
-      reply,
-      200,
-      payPage(WECHAT_THEME, {
-        merchant: merchantName(found.order),
-        subject: found.order.description,
-        amount_fen: found.order.amount_total,
-        action: '/sim/wallet/jsapi',
-        fields,
-        ...(return_url !== null ? { cancel_url: return_url } : {}),
-      }),
-    );
+  checkoutRoutes<SimOrder>(app, WECHAT_THEME, '/sim/wallet/jsapi', {
+    find(fields) {
+      const found = jsapiOrder(core, fields);
+      if ('error' in found) return { status: 400, text: found.error };
+      const problem = unpayable(core, found.order);
+      return problem ? { status: 409, text: problem } : found;
+    },
+    view,
+    carry: (fields) => Object.fromEntries(JSAPI_FIELDS.map((name) => [name, fields[name] ?? ''])),
+    pay: (order) => core.pay(order.out_trade_no),
   });
 
-  app.post('/sim/wallet/jsapi', async (request, reply) => {
-    const form = formOf(request);
-    const found = jsapiOrder(core, form);
-    if ('error' in found) return sendHtml(reply, 400, errorPage(WECHAT_THEME, ...found.error));
-    const problem = unpayable(core, found.order);
-    if (problem) return sendHtml(reply, 409, errorPage(WECHAT_THEME, ...problem));
-    const paid = core.pay(found.order.out_trade_no);
-    if (!paid.ok) return sendHtml(reply, 409, errorPage(WECHAT_THEME, '支付失败', paid.message));
-    const return_url = redirectTarget(form.return_url);
-    if (return_url !== null) return redirect(reply, return_url, 303);
-    return sendHtml(
-      reply,
-      200,
-      resultPage(WECHAT_THEME, {
-        merchant: merchantName(found.order),
-        subject: found.order.description,
-        amount_fen: found.order.amount_total,
-      }),
-    );
-  });
-
-  app.get('/sim/wallet/scan', async (request, reply) => {
-    const code = queryOf(request).code ?? '';
-    if (!code.startsWith('weixin://wxpay/bizpayurl'))
-      return sendHtml(reply, 400, errorPage(WECHAT_THEME, '无法识别的二维码', 'Not a WeChat Pay code'));
-    const order = core.orders.byPayerCredential(code);
-    const problem = unpayable(core, order);
-    if (problem || !order) return sendHtml(reply, 404, errorPage(WECHAT_THEME, ...(problem ?? ['', ''])));
-    return sendHtml(
-      reply,
-      200,
-      payPage(WECHAT_THEME, {
-        merchant: merchantName(order),
-        subject: order.description,
-        amount_fen: order.amount_total,
-        action: '/sim/wallet/scan',
-        fields: { code },
-      }),
-    );
-  });
-
-  app.post('/sim/wallet/scan', async (request, reply) => {
-    const code = formOf(request).code ?? '';
-    const order = core.orders.byPayerCredential(code);
-    const problem = unpayable(core, order);
-    if (problem || !order) return sendHtml(reply, 404, errorPage(WECHAT_THEME, ...(problem ?? ['', ''])));
-    const payer = payerOf(request, reply, () => newPayer(core));
-    const paid = core.pay(order.out_trade_no, simOpenid(clientAppidOf(order), payer));
-    if (!paid.ok) return sendHtml(reply, 409, errorPage(WECHAT_THEME, '支付失败', paid.message));
-    return sendHtml(
-      reply,
-      200,
-      resultPage(WECHAT_THEME, {
-        merchant: merchantName(order),
-        subject: order.description,
-        amount_fen: order.amount_total,
-      }),
-    );
+  checkoutRoutes<SimOrder>(app, WECHAT_THEME, '/sim/wallet/scan', {
+    find(fields) {
+      const code = fields.code ?? '';
+      if (!code.startsWith('weixin://wxpay/bizpayurl'))
+        return { status: 400, text: ['无法识别的二维码', 'Not a WeChat Pay code'] };
+      const order = core.orders.byPayerCredential(code);
+      return foundOrNotFound(order, unpayable(core, order));
+    },
+    view,
+    carry: (fields) => ({ code: fields.code ?? '' }),
+    pay(order, request, reply) {
+      const payer = payerOf(request, reply, () => newPayer(core));
+      return core.pay(order.out_trade_no, simOpenid(clientAppidOf(order), payer));
+    },
   });
 }
 
