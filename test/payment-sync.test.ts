@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/domain/clock.ts';
 import { QUERY_INTERVAL_MAX_MS } from '../src/domain/query-schedule.ts';
 import { SeededRandom } from '../src/domain/random.ts';
+import { SYNC_CONCURRENCY_MAX, SYNC_LEASE_MS } from '../src/jobs/payment-sync.ts';
 import { hashCreateInput, insertUnlessRetry, newPaymentRecord } from '../src/services/create-payment.ts';
 import type { PaymentView } from '../src/services/payment-view.ts';
 import { createResendAfterMs } from '../src/services/sync-payment.ts';
@@ -110,6 +111,52 @@ describe.each<DbKind>(['sqlite', 'postgres'])('payment sync on %s', (kind) => {
     expect((await replay(h.gateway_url, late)).status).toBe(204);
     expect(await eventsOf(p.id)).toEqual(['payment.succeeded']);
     expect((await findPaymentById(h.gateway.gw.store.db, p.id))!.next_check_at).toBeNull();
+  });
+
+  it.skipIf(skip)('checks a few payments at a time, claiming each only as its check starts', async () => {
+    const db = h.gateway.gw.store.db;
+    const mine = await Promise.all(Array.from({ length: 10 }, () => create(3600)));
+    const ids = mine.map((p) => p.id);
+    clock.advance(5_000);
+    const now = clock.now_ms();
+    const rows = async () =>
+      db
+        .selectFrom('payments')
+        .select(['id', 'next_check_at', 'check_attempts'])
+        .where('id', 'in', ids)
+        .execute();
+    // Each query answers after 100 ms of real time, so the round is seen while it runs.
+    h.sim.addFault({ kind: 'latency_ms', operation: 'query', latency_ms: 100 });
+    let in_flight_max = 0;
+    let unclaimed_beside_first_claim: number | null = null;
+    try {
+      let ended = false;
+      const round = h.gateway.sync.runOnce().finally(() => {
+        ended = true;
+      });
+      for (let polls = 0; polls < 500 && !ended; polls++) {
+        const seen = await rows();
+        // A claimed check's next_check_at is its lease end (the clock stands still meanwhile).
+        const in_flight = seen.filter((r) => r.next_check_at === now + SYNC_LEASE_MS).length;
+        in_flight_max = Math.max(in_flight_max, in_flight);
+        if (in_flight > 0 && unclaimed_beside_first_claim === null)
+          unclaimed_beside_first_claim = seen.filter(
+            (r) => r.check_attempts === 0 && r.next_check_at! <= now,
+          ).length;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(await round).toBeGreaterThanOrEqual(ids.length);
+    } finally {
+      h.sim.clearFaults();
+    }
+    expect(in_flight_max).toBeGreaterThan(0);
+    expect(in_flight_max).toBeLessThanOrEqual(SYNC_CONCURRENCY_MAX);
+    // The rest were still due, not claimed ahead of time: a crash now would strand none of them.
+    expect(unclaimed_beside_first_claim).toBeGreaterThanOrEqual(ids.length - SYNC_CONCURRENCY_MAX);
+    for (const row of await rows()) {
+      expect(row.check_attempts).toBe(1);
+      expect(row.next_check_at).toBeGreaterThan(now);
+    }
   });
 
   it.skipIf(skip)('finds a payment paid long after creation within the stated bound', async () => {

@@ -4,33 +4,21 @@ import { syncPayment } from '../services/sync-payment.ts';
 import { syncRefund } from '../services/sync-refund.ts';
 import { claimDueChecks } from '../storage/repositories/payments.ts';
 import { claimDueRefundChecks } from '../storage/repositories/refunds.ts';
-import { forEachLimited } from './limited.ts';
 import { drainRounds, RoundTimer } from './rounds.ts';
 
-/** Payments (and refunds) claimed per round. */
-export const SYNC_BATCH_MAX = 32;
+/** Checks (payments and refunds together) one round makes at most. */
+export const SYNC_ROUND_CHECKS_MAX = 64;
 /**
- * Checks in flight at once. Each is a signed channel request, a verified answer and a commit; a
- * round of 32 started together held the event loop long enough to add tens of milliseconds to
- * every merchant request behind it. Four keep a channel busy without that burst.
+ * Checks in flight at once. Each is a signed channel request, a verified answer and a commit;
+ * started all together, a round's checks held the event loop long enough to add tens of
+ * milliseconds to every merchant request behind them. A few lanes keep the channel busy without
+ * that burst. Each lane claims one check just before it runs it, so a claim's lease runs only
+ * while its own check does, and a process that dies mid-round strands at most one check per lane
+ * until the lease runs out.
  */
 export const SYNC_CONCURRENCY_MAX = 4;
-/** A claimed check is ours for at least this long; a worker that dies lets it run out. */
+/** A claimed check is ours for this long; a worker that dies lets it run out. */
 export const SYNC_LEASE_MS = 60_000;
-/** Channel calls one check may make (a query, then a close when the payment has expired). */
-const CALLS_PER_CHECK_MAX = 2;
-
-/**
- * How long a round's claim must hold: checks run SYNC_CONCURRENCY_MAX at a time, so the last one
- * may start only after the others' channel calls have all timed out. A lease that ran out sooner
- * would let another gateway process check the same payment at the same time (harmless, as state
- * changes are version-checked, but wasted).
- */
-export function syncLeaseMs(channel_timeout_ms: number): number {
-  // A round claims up to SYNC_BATCH_MAX payments and as many refunds.
-  const waves = Math.ceil((2 * SYNC_BATCH_MAX) / SYNC_CONCURRENCY_MAX);
-  return Math.max(SYNC_LEASE_MS, waves * CALLS_PER_CHECK_MAX * channel_timeout_ms + 10_000);
-}
 export const SYNC_POLL_INTERVAL_MS = 1_000;
 
 /**
@@ -49,22 +37,46 @@ export class PaymentSync {
   }
 
   async runOnce(): Promise<number> {
+    let checked = 0;
+    const lane = async (lane_no: number): Promise<void> => {
+      for (let i = 0; i < SYNC_ROUND_CHECKS_MAX / SYNC_CONCURRENCY_MAX; i++) {
+        // Lanes and turns alternate which kind they look at first, so neither starves the other.
+        const refunds_first = (lane_no + i) % 2 === 1;
+        const ran = refunds_first
+          ? (await this.checkNextRefund()) || (await this.checkNextPayment())
+          : (await this.checkNextPayment()) || (await this.checkNextRefund());
+        if (!ran) return;
+        checked += 1;
+      }
+    };
+    await Promise.all(Array.from({ length: SYNC_CONCURRENCY_MAX }, (_, n) => lane(n)));
+    return checked;
+  }
+
+  /** Claims the next due payment check and runs it; false when none is due. */
+  private async checkNextPayment(): Promise<boolean> {
     const now = this.gw.clock.now_ms();
-    const lease_ms = syncLeaseMs(this.gw.settings.channel_timeout_ms);
-    const payments = await this.gw.store.transact((tx) => claimDueChecks(tx, now, lease_ms, SYNC_BATCH_MAX));
-    const refunds = await this.gw.store.transact((tx) =>
-      claimDueRefundChecks(tx, now, lease_ms, SYNC_BATCH_MAX),
-    );
+    const [payment] = await this.gw.store.transact((tx) => claimDueChecks(tx, now, SYNC_LEASE_MS, 1));
+    if (!payment) return false;
     failpoint('sync.after_claim');
-    const failed = (what: string, id: string) => (error: unknown) => {
+    await syncPayment(this.gw, payment).catch(this.failed('payment', payment.id));
+    return true;
+  }
+
+  /** Claims the next due refund check and runs it; false when none is due. */
+  private async checkNextRefund(): Promise<boolean> {
+    const now = this.gw.clock.now_ms();
+    const [refund] = await this.gw.store.transact((tx) => claimDueRefundChecks(tx, now, SYNC_LEASE_MS, 1));
+    if (!refund) return false;
+    failpoint('sync.after_claim');
+    await syncRefund(this.gw, refund).catch(this.failed('refund', refund.id));
+    return true;
+  }
+
+  private failed(what: string, id: string) {
+    return (error: unknown) => {
       this.gw.logger.error({ err: error, id }, `${what} sync failed; retried when its lease runs out`);
     };
-    const checks = [
-      ...payments.map((payment) => () => syncPayment(this.gw, payment).catch(failed('payment', payment.id))),
-      ...refunds.map((refund) => () => syncRefund(this.gw, refund).catch(failed('refund', refund.id))),
-    ];
-    await forEachLimited(checks, SYNC_CONCURRENCY_MAX, (check) => check());
-    return payments.length + refunds.length;
   }
 
   /** Runs rounds until nothing is due (bounded), for tests. */
