@@ -6,8 +6,8 @@ import { claimDueChecks } from '../storage/repositories/payments.ts';
 import { claimDueRefundChecks } from '../storage/repositories/refunds.ts';
 import { drainRounds, RoundTimer } from './rounds.ts';
 
-/** Checks (payments and refunds together) one round makes at most. */
-export const SYNC_ROUND_CHECKS_MAX = 64;
+/** Payment checks one round makes at most, and as many refund checks. */
+export const SYNC_BATCH_MAX = 32;
 /**
  * Checks in flight at once. Each is a signed channel request, a verified answer and a commit;
  * started all together, a round's checks held the event loop long enough to add tens of
@@ -20,6 +20,11 @@ export const SYNC_CONCURRENCY_MAX = 4;
 /** A claimed check is ours for this long; a worker that dies lets it run out. */
 export const SYNC_LEASE_MS = 60_000;
 export const SYNC_POLL_INTERVAL_MS = 1_000;
+/**
+ * A claim does not wait for the disk (ADR 0007): lost to a power cut, it only lets the check run
+ * again, and the check's own results are flushed commits that carry the claim with them.
+ */
+const UNFLUSHED = { flush: false } as const;
 
 /**
  * Queries open payments and unfinished refunds on their schedule (domain/query-schedule.ts), and
@@ -37,14 +42,27 @@ export class PaymentSync {
   }
 
   async runOnce(): Promise<number> {
+    const left = { payment: SYNC_BATCH_MAX, refund: SYNC_BATCH_MAX };
     let checked = 0;
     const lane = async (lane_no: number): Promise<void> => {
-      for (let i = 0; i < SYNC_ROUND_CHECKS_MAX / SYNC_CONCURRENCY_MAX; i++) {
-        // Lanes and turns alternate which kind they look at first, so neither starves the other.
-        const refunds_first = (lane_no + i) % 2 === 1;
-        const ran = refunds_first
-          ? (await this.checkNextRefund()) || (await this.checkNextPayment())
-          : (await this.checkNextPayment()) || (await this.checkNextRefund());
+      // A kind this lane found nothing due of is not asked for again this round.
+      const dry = { payment: false, refund: false };
+      /** Runs the next due check of `kind` if the round has room for one; false when it ran none. */
+      const next = async (kind: 'payment' | 'refund'): Promise<boolean> => {
+        if (dry[kind] || left[kind] === 0) return false;
+        left[kind] -= 1; // taken before the await, so the lanes together never exceed the budget
+        const ran = kind === 'payment' ? await this.checkNextPayment() : await this.checkNextRefund();
+        if (!ran) {
+          // None due (or another lane or process took it first): the room goes back to the round.
+          left[kind] += 1;
+          dry[kind] = true;
+        }
+        return ran;
+      };
+      for (let turn = 0; turn < 2 * SYNC_BATCH_MAX; turn++) {
+        // Lanes and turns alternate which kind they ask for first, so neither starves the other.
+        const first = (lane_no + turn) % 2 === 0 ? 'payment' : 'refund';
+        const ran = (await next(first)) || (await next(first === 'payment' ? 'refund' : 'payment'));
         if (!ran) return;
         checked += 1;
       }
@@ -56,7 +74,10 @@ export class PaymentSync {
   /** Claims the next due payment check and runs it; false when none is due. */
   private async checkNextPayment(): Promise<boolean> {
     const now = this.gw.clock.now_ms();
-    const [payment] = await this.gw.store.transact((tx) => claimDueChecks(tx, now, SYNC_LEASE_MS, 1));
+    const [payment] = await this.gw.store.transact(
+      (tx) => claimDueChecks(tx, now, SYNC_LEASE_MS, 1),
+      UNFLUSHED,
+    );
     if (!payment) return false;
     failpoint('sync.after_claim');
     await syncPayment(this.gw, payment).catch(this.failed('payment', payment.id));
@@ -66,7 +87,10 @@ export class PaymentSync {
   /** Claims the next due refund check and runs it; false when none is due. */
   private async checkNextRefund(): Promise<boolean> {
     const now = this.gw.clock.now_ms();
-    const [refund] = await this.gw.store.transact((tx) => claimDueRefundChecks(tx, now, SYNC_LEASE_MS, 1));
+    const [refund] = await this.gw.store.transact(
+      (tx) => claimDueRefundChecks(tx, now, SYNC_LEASE_MS, 1),
+      UNFLUSHED,
+    );
     if (!refund) return false;
     failpoint('sync.after_claim');
     await syncRefund(this.gw, refund).catch(this.failed('refund', refund.id));
