@@ -20,6 +20,11 @@ export interface Store {
   /** Runs `fn` in a transaction; on SQLite concurrent callers share one durable commit. */
   transact: Transact;
   commit_stats: CommitStats;
+  /**
+   * SQLite only: the distinct SQL texts this connection has prepared (each statement the
+   * gateway ran since it opened, up to STATEMENT_CACHE_MAX). For diagnostics and the query-plan test.
+   */
+  prepared_sql?: () => string[];
   close(): Promise<void>;
 }
 
@@ -49,15 +54,15 @@ function openSqlite(path: string): Store {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const commit_mode: CommitMode = { flush: true, unflushed_open: false };
-  const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(sqlite, commit_mode) }),
-  });
+  const statements = withStatementCache(sqlite, commit_mode);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
   const commit_stats: CommitStats = { commits: 0, transactions: 0, unflushed_commits: 0 };
   return {
     kind: 'sqlite',
     db,
     commit_stats,
     transact: batchedSqliteTransact(db, commit_stats, commit_mode),
+    prepared_sql: () => statements.preparedSql(),
     close: () => db.destroy(),
   };
 }
@@ -80,6 +85,7 @@ function withStatementCache(sqlite: SqliteDatabase.Database, commit_mode: Commit
   };
   return {
     close: () => sqlite.close(),
+    preparedSql: () => [...cache.keys()],
     prepare(sql: string) {
       let statement = cache.get(sql);
       if (!statement) {

@@ -6,6 +6,7 @@ import * as m004 from './migrations/004_pay_way_details.ts';
 import * as m005 from './migrations/005_event_lease_owner.ts';
 import * as m006 from './migrations/006_static_codes_and_paid_index.ts';
 import * as m007 from './migrations/007_reconcile_audit.ts';
+import * as m008 from './migrations/008_query_plan_indexes.ts';
 import type { Database } from './schema.ts';
 
 /** Migrations are listed here in code, so they ship with the program and run the same on both databases. */
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005_event_lease_owner': m005,
   '006_static_codes_and_paid_index': m006,
   '007_reconcile_audit': m007, // issue 7: reconciliation audit trail (after the cashier's 006)
+  '008_query_plan_indexes': m008,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

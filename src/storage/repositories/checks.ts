@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.ts';
 
 type Db = Kysely<Database>;
@@ -22,14 +22,7 @@ export async function claimDueCheckIds(
 ): Promise<string[]> {
   // Both tables have the columns used here (id, state, next_check_at); one name keeps Kysely's types simple.
   const t = table as 'payments';
-  const due = await db
-    .selectFrom(t)
-    .select(['id', 'next_check_at'])
-    .where('next_check_at', '<=', now_ms)
-    .where('state', 'in', open_states)
-    .orderBy('next_check_at')
-    .limit(limit)
-    .execute();
+  const due = await dueChecksQuery(db, table, open_states, now_ms, limit).execute();
   const claimed: string[] = [];
   for (const row of due) {
     const result = await db
@@ -41,6 +34,32 @@ export async function claimDueCheckIds(
     if (Number(result.numUpdatedRows) === 1) claimed.push(row.id);
   }
   return claimed;
+}
+
+/**
+ * The rows of `table` whose check is due, most overdue first. The state is compared as
+ * `state || ''` on purpose: given `state IN (…)` on the column itself, SQLite picks the index on
+ * (state, expires_at) and sorts every open payment to find the first due one, on every claim
+ * (16 % of the gateway's time under a notification load). Written this way, the only usable
+ * index is the one on next_check_at, which yields the due rows already in order; ended rows
+ * carry no check, so the state test only guards against a row that should not be there.
+ */
+export function dueChecksQuery(
+  db: Db,
+  table: CheckedTable,
+  open_states: readonly string[],
+  now_ms: number,
+  limit: number,
+) {
+  // Both tables have the columns used here (id, state, next_check_at); one name keeps Kysely's types simple.
+  const t = table as 'payments';
+  return db
+    .selectFrom(t)
+    .select(['id', 'next_check_at'])
+    .where('next_check_at', '<=', now_ms)
+    .where(sql<string>`${sql.ref('state')} || ''`, 'in', open_states)
+    .orderBy('next_check_at')
+    .limit(limit);
 }
 
 /** Sets the next check of a row that is still open (an ended one keeps no check). */

@@ -1,0 +1,131 @@
+import SqliteDatabase from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MaintenanceJob } from '../src/jobs/maintenance.ts';
+import type { PaymentView } from '../src/services/payment-view.ts';
+import { listChannelNotifications } from '../src/storage/repositories/channel-notifications.ts';
+import { listEventsOfPayment } from '../src/storage/repositories/events.ts';
+import { type Harness, startHarness } from './support/harness.ts';
+
+/**
+ * Every statement the gateway prepares while it serves the usual day (create, pay, notify, read,
+ * list, refund, sync, deliver, clean up) is checked against SQLite's query plan: none may read a
+ * table that grows with traffic from end to end, and none may sort such a table's rows unless they
+ * belong to one payment or one event (a handful). A query that does either costs time in
+ * proportion to everything ever stored, and on SQLite it holds the event loop while it runs.
+ */
+const GROWING_TABLES = [
+  'payments',
+  'refunds',
+  'events',
+  'delivery_attempts',
+  'channel_notifications',
+  'request_nonces',
+  'idempotency_keys',
+  'reconcile_items',
+];
+/** Sorting is fine when the rows are those of one payment or one event. */
+const SMALL_SETS = /\((payment_id|event_id)=\?/;
+
+function planProblems(plan: string[]): string[] {
+  const problems: string[] = [];
+  for (const line of plan) {
+    const scanned = /^SCAN (\w+)/.exec(line)?.[1];
+    if (scanned && GROWING_TABLES.includes(scanned)) problems.push(`reads all of ${scanned}: ${line}`);
+  }
+  if (plan.some((line) => line.includes('TEMP B-TREE'))) {
+    const searches = plan.filter((line) => line.startsWith('SEARCH '));
+    const table = (line: string) => /^SEARCH (\w+)/.exec(line)?.[1] ?? '';
+    const growing = searches.filter((line) => GROWING_TABLES.includes(table(line)));
+    if (growing.some((line) => !SMALL_SETS.test(line)))
+      problems.push(`sorts rows of a growing table: ${plan.join(' | ')}`);
+  }
+  return problems;
+}
+
+describe('query plans of the statements the gateway runs (SQLite)', () => {
+  let h: Harness;
+  let seq = 0;
+
+  beforeAll(async () => {
+    h = await startHarness('sqlite');
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('the rule itself catches a sort and a full read', () => {
+    expect(
+      planProblems([
+        'SEARCH payments USING INDEX payments_open_by_expiry (state=?)',
+        'USE TEMP B-TREE FOR ORDER BY',
+      ]),
+    ).toHaveLength(1);
+    expect(planProblems(['SCAN channel_notifications'])).toHaveLength(1);
+    expect(
+      planProblems([
+        'SEARCH events USING INDEX events_payment (payment_id=?)',
+        'USE TEMP B-TREE FOR ORDER BY',
+      ]),
+    ).toEqual([]);
+    expect(planProblems(['SEARCH payments USING INDEX payments_next_check (next_check_at<?)'])).toEqual([]);
+  });
+
+  it('no statement reads or sorts a growing table whole', async () => {
+    const create = async (amount: number) => {
+      const res = await h.client.request<PaymentView>('POST', '/v1/payments', {
+        merchant_order_no: `plan-${++seq}`,
+        pay_way: 'WX_NATIVE',
+        amount,
+        subject: 'Tea',
+        notify_url: h.receiver.url,
+      });
+      expect(res.status).toBe(201);
+      return res.body;
+    };
+    const paid = await create(500);
+    const waiting = await create(300);
+    expect(h.sim.pay(paid.id).ok).toBe(true);
+    await h.sim.deliverDueNotifications();
+    expect((await h.client.request<PaymentView>('GET', `/v1/payments/${paid.id}`)).body.state).toBe(
+      'SUCCESS',
+    );
+    await h.client.request('GET', `/v1/payments/by-order-no/${waiting.merchant_order_no}`);
+    for (const query of [
+      '',
+      '?state=SUCCESS',
+      `?starting_after=${waiting.id}`,
+      `?state=PENDING&starting_after=${paid.id}`,
+    ]) {
+      expect((await h.client.request('GET', `/v1/payments${query}`)).status).toBe(200);
+    }
+    const refund = await h.client.request('POST', `/v1/payments/${paid.id}/refunds`, {
+      merchant_refund_no: `plan-rf-${seq}`,
+      amount: 100,
+    });
+    expect(refund.status).toBe(201);
+    await h.gateway.sync.runOnce();
+    await h.gateway.deliverer.drain();
+    await new MaintenanceJob(h.gateway.gw).runOnce();
+    await listChannelNotifications(h.gateway.gw.store.db, paid.id);
+    await listEventsOfPayment(h.gateway.gw.store.db, paid.id);
+
+    const statements = h.gateway.gw.store.prepared_sql?.() ?? [];
+    const queries = statements.filter((s) => /^(select|update|delete|insert)/i.test(s));
+    // The workload above reaches the hot paths; fewer statements than this means it did not run.
+    expect(queries.length).toBeGreaterThan(30);
+    const reader = new SqliteDatabase(h.db.url, { readonly: true });
+    try {
+      const problems: string[] = [];
+      for (const text of queries) {
+        const parameters = Array((text.match(/\?/g) ?? []).length).fill(1);
+        const plan = (
+          reader.prepare(`explain query plan ${text}`).all(...parameters) as Array<{ detail: string }>
+        ).map((row) => row.detail);
+        problems.push(...planProblems(plan).map((p) => `${p}\n  in: ${text}`));
+      }
+      expect(problems).toEqual([]);
+    } finally {
+      reader.close();
+    }
+  });
+});
