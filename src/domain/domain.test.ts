@@ -12,7 +12,7 @@ import {
   TRANSITIONS,
   transition,
 } from './payment-state.ts';
-import { alphanumericNonce, SeededRandom } from './random.ts';
+import { alphanumericNonce, SeededRandom, secureRandom } from './random.ts';
 
 describe('money', () => {
   it('accepts whole fen from 1 to 10^10 and names what is wrong otherwise', () => {
@@ -67,6 +67,29 @@ describe('ids', () => {
 });
 
 describe('random', () => {
+  it('the secure source hands out fresh bytes across its pool refills, and large draws whole', () => {
+    const seen = new Set<string>();
+    let total_bytes = 0;
+    // 600 draws of 16 bytes span two refills of the 4 KiB pool.
+    for (let i = 0; i < 600; i++) {
+      const b = secureRandom.bytes(16);
+      expect(b.length).toBe(16);
+      total_bytes += b.length;
+      seen.add(b.toString('hex'));
+    }
+    expect(total_bytes).toBeGreaterThan(8192);
+    expect(seen.size).toBe(600);
+    const first = secureRandom.bytes(8);
+    const copy = Buffer.from(first);
+    for (let i = 0; i < 600; i++) secureRandom.bytes(16);
+    // A handed-out buffer is the caller's own: refilling the pool does not change it.
+    expect(first.equals(copy)).toBe(true);
+    const large = secureRandom.bytes(10_000);
+    expect(large.length).toBe(10_000);
+    // Not all zero, and bytes spread out: 10,000 uniform bytes hit nearly all 256 values.
+    expect(new Set(large).size).toBeGreaterThan(250);
+  });
+
   it('gives alphanumeric nonces of the asked length', () => {
     const nonce = alphanumericNonce(new SeededRandom(7), 32);
     expect(nonce).toMatch(/^[A-Za-z0-9]{32}$/);
