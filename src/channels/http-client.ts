@@ -19,8 +19,13 @@ import https from 'node:https';
 export const RESPONSE_BODY_LIMIT_BYTES = 1024 * 1024;
 /** Concurrent connections to one origin; channels rate-limit well below this. */
 export const AGENT_SOCKETS_MAX = 64;
-/** Idle connections kept per origin. */
-const AGENT_FREE_SOCKETS_MAX = 16;
+/**
+ * Idle connections kept per origin: as many as may be busy. With fewer, every burst wider than the
+ * idle pool closed the extra connections as it ended and opened them again at the next one (2 % of
+ * the gateway's time in connect and close under load, and a TLS handshake each against a real
+ * channel). Idle ones still go after AGENT_FREE_SOCKET_TIMEOUT_MS.
+ */
+const AGENT_FREE_SOCKETS_MAX = AGENT_SOCKETS_MAX;
 /**
  * An idle connection is dropped after this long. Servers close idle keep-alive connections too
  * (Node's default is 5 s); closing ours first avoids reusing a socket the server is closing.
