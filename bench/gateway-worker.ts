@@ -67,7 +67,7 @@ serveWorker(async (message) => {
     case 'seed_pending':
       return seedPending(message as unknown as SeedPending);
     case 'deliverer_stop':
-      runtime!.deliverer.stop();
+      await runtime!.deliverer.stop();
       return true;
     case 'deliver_all': {
       // Delivers every due event with the deliverer's own rounds; the caller times it.

@@ -95,6 +95,27 @@ describe('merchant notification delivery', () => {
     h.receiver.answer = 200;
   });
 
+  it('stop() waits for the deliveries in flight, so they are recorded before the store closes', async () => {
+    const { event_id } = await paidPayment();
+    const before = h.receiver.received.length;
+    h.receiver.answer_delay_ms = 300;
+    try {
+      h.gateway.deliverer.start();
+      for (let i = 0; i < 200 && h.receiver.received.length === before; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(h.receiver.received.length).toBe(before + 1);
+      // The merchant has the request and has not answered yet.
+      await h.gateway.deliverer.stop();
+      const event = (await findEvent(h.gateway.gw.store.db, event_id))!;
+      expect(event).toMatchObject({ delivery_state: 'delivered', attempts: 1 });
+      expect(await listDeliveryAttempts(h.gateway.gw.store.db, event_id)).toHaveLength(1);
+    } finally {
+      h.receiver.answer_delay_ms = 0;
+      await h.gateway.deliverer.stop();
+    }
+  });
+
   it('treats a merchant that does not answer in time as a failed attempt', async () => {
     const { event_id } = await paidPayment();
     h.receiver.answer = 'hang';

@@ -78,7 +78,7 @@ export async function openGateway(options: OpenGatewayOptions): Promise<GatewayR
     deliverer,
     sync,
     async close() {
-      deliverer?.stop();
+      await deliverer?.stop();
       await sync.stop();
       await daily_reconciliation.stop();
       await maintenance.stop();

@@ -27,6 +27,8 @@ export class EventDeliverer {
   #running = false;
   #wake_requested = false;
   #stopped = true;
+  /** The round in flight, if any: stop() waits for it. */
+  #round: Promise<void> | null = null;
   /** How long one merchant endpoint gets to answer; tests shorten it. */
   timeout_ms = DELIVERY_TIMEOUT_MS;
 
@@ -55,10 +57,16 @@ export class EventDeliverer {
     this.schedule(0);
   }
 
-  stop(): void {
+  /**
+   * Stops scheduling rounds and waits for the one in flight (at most one delivery timeout): its
+   * deliveries are recorded before the store closes, instead of being sent again to the merchant
+   * once their lease runs out after the restart.
+   */
+  async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    await this.#round;
   }
 
   /** New events were committed: look now instead of at the next poll. */
@@ -77,9 +85,15 @@ export class EventDeliverer {
     this.#timer.unref();
   }
 
-  private async loop(): Promise<void> {
-    if (this.#stopped || this.#running) return;
+  private loop(): Promise<void> {
+    if (this.#stopped || this.#running) return Promise.resolve();
     this.#running = true;
+    const round = this.round();
+    this.#round = round;
+    return round;
+  }
+
+  private async round(): Promise<void> {
     let busy = false;
     try {
       busy = (await this.runOnce()) === DELIVERY_BATCH_MAX;

@@ -12,6 +12,8 @@ export interface MerchantReceiver {
   received: ReceivedNotification[];
   /** What to answer next: a status, or 'hang' to never answer. */
   answer: number | 'hang';
+  /** Answer this long after the request arrived. */
+  answer_delay_ms: number;
   close(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ export async function startMerchantReceiver(): Promise<MerchantReceiver> {
     url: '',
     received: [],
     answer: 200,
+    answer_delay_ms: 0,
     close: async () => void (await app.close()),
   };
   app.removeAllContentTypeParsers();
@@ -28,6 +31,7 @@ export async function startMerchantReceiver(): Promise<MerchantReceiver> {
   app.post('/notify', async (request, reply) => {
     state.received.push({ headers: request.headers, body: String(request.body), received_at_ms: Date.now() });
     if (state.answer === 'hang') return new Promise(() => {});
+    if (state.answer_delay_ms > 0) await new Promise((resolve) => setTimeout(resolve, state.answer_delay_ms));
     return reply.status(state.answer).send('ok');
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
