@@ -32,3 +32,12 @@ export function isPayWay(value: string): value is PayWay {
 export function channelOfPayWay(way: PayWay): ChannelName | null {
   return PAY_WAYS[way];
 }
+
+/**
+ * A payment code (付款码): the payer's wallet showed a code that the merchant scanned, and the
+ * channel charges it as soon as the gateway's request arrives. Every other pay way makes an order
+ * that the payer can only pay with what the gateway hands back (a QR code, a prepay id, a page).
+ */
+export function isPaymentCode(way: string): boolean {
+  return way.endsWith('_BAR');
+}

@@ -1,4 +1,5 @@
 import { AppError } from '../domain/errors.ts';
+import { isPaymentCode } from '../domain/pay-way.ts';
 import type { PaymentRecord } from '../storage/repositories/payments.ts';
 import type { Gateway } from './gateway.ts';
 import { reverseAtChannel } from './reverse-at-channel.ts';
@@ -10,7 +11,7 @@ import { reverseAtChannel } from './reverse-at-channel.ts';
  */
 export async function cancelPayment(gw: Gateway, payment: PaymentRecord): Promise<PaymentRecord> {
   if (payment.state === 'REVERSED') return payment;
-  if (!payment.pay_way.endsWith('_BAR')) {
+  if (!isPaymentCode(payment.pay_way)) {
     throw new AppError(
       'PAYMENT_STATE_CONFLICT',
       'Only payment-code payments (*_BAR) can be cancelled; close other payments instead.',

@@ -12,7 +12,7 @@ import { assert } from '../domain/assert.ts';
 import { AppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { paymentAmountProblem } from '../domain/money.ts';
-import { channelOfPayWay, type PayWay } from '../domain/pay-way.ts';
+import { channelOfPayWay, isPaymentCode, type PayWay } from '../domain/pay-way.ts';
 import { checkPayWayInputs, type PayWayInputs } from '../domain/pay-way-inputs.ts';
 import { transition } from '../domain/payment-state.ts';
 import { nextQueryAt } from '../domain/query-schedule.ts';
@@ -75,7 +75,7 @@ export async function createPayment(
   }
 
   const now = gw.clock.now_ms();
-  const is_code = pay_way.endsWith('_BAR');
+  const is_code = isPaymentCode(pay_way);
   const expires_at =
     now + (is_code ? PAYMENT_CODE_WINDOW_MS : (input.expires_in_s ?? PAYMENT_EXPIRY_DEFAULT_S) * 1000);
   const payment = newPaymentRecord(gw, app, input, request_hash, {
@@ -88,7 +88,11 @@ export async function createPayment(
     next_check_at: nextQueryAt(now, 0, expires_at),
     payer_json: input.payer ? JSON.stringify(input.payer) : null,
   });
-  const retry = await insertUnlessRetry(gw, payment);
+  // The row must be on disk before a payment code goes out: the channel charges the payer on
+  // receipt, and a power cut must not leave money taken with no record of it. Any other order can
+  // only be paid with what this request answers, and the answer waits for the flushed commit of
+  // the channel's outcome, which carries this row to disk with it (ADR 0007).
+  const retry = await insertUnlessRetry(gw, payment, { flush: is_code });
   if (retry) return { created: false, payment: retry };
 
   const sent = await sendToChannel(gw, payment, adapter, account, pay_way, input);
@@ -149,13 +153,20 @@ export function newPaymentRecord(
  * Commits the new payment, or — when its merchant order number is taken, by an earlier request or
  * a concurrent one — answers as a retry with the payment that holds it (same request) or refuses.
  */
-export async function insertUnlessRetry(gw: Gateway, payment: PaymentRecord): Promise<PaymentRecord | null> {
+export async function insertUnlessRetry(
+  gw: Gateway,
+  payment: PaymentRecord,
+  options: { flush: boolean } = { flush: true },
+): Promise<PaymentRecord | null> {
   failpoint('create.before_insert_commit');
-  const inserted = await gw.store.transact((tx) => insertPaymentIfNew(tx, payment));
+  const inserted = await gw.store.transact((tx) => insertPaymentIfNew(tx, payment), options);
   failpoint('create.after_insert_commit');
   if (inserted) return null;
   const winner = await findPaymentByOrderNo(gw.store.db, payment.app_id, payment.merchant_order_no);
   if (!winner) throw new Error('payment vanished after a unique conflict');
+  // Still CREATED: the request that made it may be at the channel yet, its row committed without
+  // a flush. This answer must not tell of a payment that a power cut could take back.
+  if (winner.state === 'CREATED') await gw.store.flushLog();
   return sameRequestOrThrow(winner, payment.request_hash);
 }
 

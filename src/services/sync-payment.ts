@@ -1,7 +1,7 @@
 import { failpoint } from '../boot/failpoints.ts';
 import { channelAdapter } from '../channels/registry.ts';
 import type { ChannelAccount, ChannelAdapter, PayerIdentity } from '../channels/types.ts';
-import type { ChannelName, PayWay } from '../domain/pay-way.ts';
+import { type ChannelName, isPaymentCode, type PayWay } from '../domain/pay-way.ts';
 import { isTerminal } from '../domain/payment-state.ts';
 import { nextQueryAt, retryAfterUnknownAt } from '../domain/query-schedule.ts';
 import { IN_WALLET_PAY_WAY } from '../domain/wallet.ts';
@@ -25,7 +25,7 @@ function isInterruptedCreate(gw: Gateway, p: PaymentRecord, now: number): boolea
   return (
     p.state === 'CREATED' &&
     p.credential_json === null &&
-    !p.pay_way.endsWith('_BAR') && // a payment code is not kept; the till has moved on anyway
+    !isPaymentCode(p.pay_way) && // a payment code is not kept; the till has moved on anyway
     now < p.expires_at &&
     now - p.created_at >= createResendAfterMs(gw)
   );
@@ -91,7 +91,7 @@ export async function syncPayment(gw: Gateway, payment: PaymentRecord): Promise<
     await finishInterruptedCreate(gw, current, adapter, account);
   }
 
-  if (now >= payment.expires_at && payment.pay_way.endsWith('_BAR')) {
+  if (now >= payment.expires_at && isPaymentCode(payment.pay_way)) {
     // The payer did not confirm in time: cancel the order at the channel (closed loop).
     const reversed = await reverseAtChannel(gw, current);
     if (reversed.kind === 'reversed') return 'ended';

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import {
@@ -25,6 +26,11 @@ export interface Store {
    * gateway ran since it opened, up to STATEMENT_CACHE_MAX). For diagnostics and the query-plan test.
    */
   prepared_sql?: () => string[];
+  /**
+   * Makes every commit so far durable, including those made with `flush: false`. For a caller
+   * about to answer with a row that another request may have committed without a flush.
+   */
+  flushLog(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,6 +59,9 @@ function openSqlite(path: string): Store {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // SQLite's default page cache is 2 MiB. The deliverer and the sync job read rows spread over
+  // tables of many megabytes; with 64 MiB deliveries/s rose by a third in the benchmark.
+  sqlite.pragma(`cache_size = -${SQLITE_PAGE_CACHE_KIB}`);
   const commit_mode: CommitMode = { flush: true, unflushed_open: false };
   const statements = withStatementCache(sqlite, commit_mode);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
@@ -63,9 +72,59 @@ function openSqlite(path: string): Store {
     commit_stats,
     transact: batchedSqliteTransact(db, commit_stats, commit_mode),
     prepared_sql: () => statements.preparedSql(),
+    flushLog: () => flushSqliteLog(path),
     close: () => db.destroy(),
   };
 }
+
+/**
+ * Flushes SQLite's write-ahead log to disk (on the thread pool). Commits made under
+ * synchronous=NORMAL are in the log but may not be on disk yet; the log is replayed in order after
+ * a power cut, so once it is flushed they are as durable as any. No log file: nothing to flush.
+ */
+async function flushSqliteLog(path: string): Promise<void> {
+  if (path === ':memory:') return;
+  let handle: FileHandle;
+  try {
+    handle = await open(`${path}-wal`, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** How often, and how long at most, flushLog on PostgreSQL looks at the flushed log position. */
+const PG_FLUSH_POLL_MS = 5;
+const PG_FLUSH_WAIT_MAX_MS = 5_000;
+
+/**
+ * Waits until PostgreSQL's log is on disk up to where it stood when called. Commits made with
+ * synchronous_commit off are flushed by the server's WAL writer within wal_writer_delay (200 ms by
+ * default). A transaction of our own would not hurry it: one that writes nothing does not wait for
+ * the flush, even with a transaction id.
+ */
+async function flushPostgresLog(db: Kysely<Database>): Promise<void> {
+  const { rows } = await sql<{ lsn: string }>`select pg_current_wal_insert_lsn()::text as lsn`.execute(db);
+  const target = rows[0]!.lsn;
+  const deadline_ms = performance.now() + PG_FLUSH_WAIT_MAX_MS;
+  for (;;) {
+    const flushed = await sql<{
+      ok: boolean;
+    }>`select pg_current_wal_flush_lsn() >= ${target}::pg_lsn as ok`.execute(db);
+    if (flushed.rows[0]!.ok) return;
+    if (performance.now() > deadline_ms)
+      throw new Error(`PostgreSQL did not flush its log to ${target} in time`);
+    await new Promise((resolve) => setTimeout(resolve, PG_FLUSH_POLL_MS));
+  }
+}
+
+/** Page cache per connection (the process has one). */
+export const SQLITE_PAGE_CACHE_KIB = 64 * 1024;
 
 /** Distinct SQL texts kept prepared; the gateway has a few dozen, so this is a safety bound. */
 export const STATEMENT_CACHE_MAX = 1_000;
@@ -181,6 +240,7 @@ function openPostgres(url: string, pool_max: number): Store {
     db,
     commit_stats,
     transact: plainTransact(db, commit_stats),
+    flushLog: () => flushPostgresLog(db),
     close: () => db.destroy(),
   };
 }

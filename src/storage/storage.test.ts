@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -203,6 +204,29 @@ describe.each<DbKind>(['sqlite', 'postgres'])('storage on %s', (kind) => {
       expect(await store.transact((tx) => insertNonceIfNew(tx, 'app_1', 'nonce-unflushed', 10))).toBe(false);
     },
   );
+
+  it.skipIf(skip)('flushLog makes commits made without a flush durable', async () => {
+    await store.transact((tx) => insertNonceIfNew(tx, 'app_1', 'nonce-to-flush', 10), { flush: false });
+    if (kind === 'postgres') {
+      // The log position the unflushed commit reached must be on disk once flushLog returns.
+      const { rows } = await sql<{ lsn: string }>`select pg_current_wal_insert_lsn()::text as lsn`.execute(
+        store.db,
+      );
+      await store.flushLog();
+      const flushed = await sql<{
+        ok: boolean;
+      }>`select pg_current_wal_flush_lsn() >= ${rows[0]!.lsn}::pg_lsn as ok`.execute(store.db);
+      expect(flushed.rows[0]!.ok).toBe(true);
+    } else {
+      // The frames are in the log file, which flushLog syncs; an in-memory database has none.
+      expect(statSync(`${db.url}-wal`).size).toBeGreaterThan(0);
+      await store.flushLog();
+      const memory = openStore({ url: ':memory:' });
+      await expect(memory.flushLog()).resolves.toBeUndefined();
+      await memory.close();
+    }
+    expect(await store.transact((tx) => insertNonceIfNew(tx, 'app_1', 'nonce-to-flush', 10))).toBe(false);
+  });
 
   it.skipIf(skip)('commits concurrent transactions together, rolling back a failing one alone', async () => {
     const results = await Promise.allSettled(
