@@ -71,8 +71,9 @@ export async function syncPayment(gw: Gateway, payment: PaymentRecord): Promise<
   if (!adapter || !account)
     throw new Error(`payment ${payment.id} names a channel or account that does not exist`);
   const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
+  // Only when to ask next: lost to a power cut, the check runs again, so no flush (ADR 0007).
   const checkAgainAt = (at_ms: number) =>
-    gw.store.transact((tx) => scheduleCheck(tx, payment.id, at_ms, attempts));
+    gw.store.transact((tx) => scheduleCheck(tx, payment.id, at_ms, attempts), { flush: false });
 
   const queried = await adapter.queryPayment(ctx, account, payment.id);
   failpoint('sync.after_query');

@@ -49,8 +49,10 @@ export async function syncRefund(
     }
   }
   if (queried.kind !== 'observed') {
-    await gw.store.transact((tx) =>
-      scheduleRefundCheck(tx, refund.id, retryAfterUnknownAt(now, attempts), attempts),
+    // Only when to ask next: lost to a power cut, the check runs again, so no flush (ADR 0007).
+    await gw.store.transact(
+      (tx) => scheduleRefundCheck(tx, refund.id, retryAfterUnknownAt(now, attempts), attempts),
+      { flush: false },
     );
     return 'channel_unknown';
   }
@@ -58,8 +60,9 @@ export async function syncRefund(
   const applied = await applyRefundObservation(gw, refund.id, observation);
   if (applied.kind !== 'not_found' && isRefundTerminal(applied.refund.state)) return 'ended';
   // Refunds have no expiry: keep asking at the slowest pace until the channel ends them.
-  await gw.store.transact((tx) =>
-    scheduleRefundCheck(tx, refund.id, nextQueryAt(now, attempts, Number.MAX_SAFE_INTEGER), attempts),
+  await gw.store.transact(
+    (tx) => scheduleRefundCheck(tx, refund.id, nextQueryAt(now, attempts, Number.MAX_SAFE_INTEGER), attempts),
+    { flush: false },
   );
   return 'still_open';
 }

@@ -1,18 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentView } from '../src/services/payment-view.ts';
-import { findPaymentByOrderNo } from '../src/storage/repositories/payments.ts';
+import {
+  findPaymentById,
+  findPaymentByOrderNo,
+  scheduleCheck,
+} from '../src/storage/repositories/payments.ts';
 import { type DbKind, postgresAvailable } from './support/databases.ts';
 import { type Harness, startHarness } from './support/harness.ts';
 
 const pg_ok = await postgresAvailable();
 
 /**
- * Which commits of a create wait for the disk (ADR 0007). A QR order can only be paid with the
+ * Which commits wait for the disk (ADR 0007). A QR order can only be paid with the
  * code the gateway answers with, so its CREATED row may commit without a flush: the answer waits
  * for the flushed commit of the channel's outcome, which carries the row with it. A payment code
- * is charged as soon as the channel receives it, so its row is flushed before the call.
+ * is charged as soon as the channel receives it, so its row is flushed before the call. A
+ * background check that learns nothing new only sets when to ask next; lost, it runs again.
  */
-describe.each<DbKind>(['sqlite', 'postgres'])('durability of a create on %s', (kind) => {
+describe.each<DbKind>(['sqlite', 'postgres'])('which commits wait for the disk, on %s', (kind) => {
   const skip = kind === 'postgres' && !pg_ok;
   let h: Harness;
   let seq = 0;
@@ -63,6 +68,21 @@ describe.each<DbKind>(['sqlite', 'postgres'])('durability of a create on %s', (k
     // The nonce alone goes unflushed; the row, then the outcome and the success, wait for the disk.
     expect(commits.unflushed).toBe(1);
     expect(commits.flushed).toBeGreaterThanOrEqual(2);
+  });
+
+  it.skipIf(skip)('a check that finds the order still unpaid only reschedules, without a flush', async () => {
+    const created = await create({ pay_way: 'WX_NATIVE' });
+    const db = h.gateway.gw.store.db;
+    const now = Date.now();
+    await scheduleCheck(db, created.body.id, now - 1, 0);
+    const commits = await commitsDuring(() => h.gateway.sync.runOnce());
+    const after = (await findPaymentById(db, created.body.id))!;
+    expect(after).toMatchObject({ state: 'PENDING', check_attempts: 1 });
+    expect(after.next_check_at!).toBeGreaterThan(now);
+    // Claims (each lane asks; those finding nothing commit nothing) and the new schedule go
+    // unflushed; at most the channel's "not paid yet", which wrote nothing, counts as flushed.
+    expect(commits.unflushed).toBeGreaterThanOrEqual(2);
+    expect(commits.flushed).toBeLessThanOrEqual(1);
   });
 
   it.skipIf(skip)(
