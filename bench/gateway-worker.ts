@@ -1,6 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import diagnostics_channel from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import { Session } from 'node:inspector';
@@ -31,7 +29,7 @@ serveWorker(async (message) => {
         PAYMUX_PORT: '0',
       });
       runtime = await openGateway({ config, start_jobs: !process.env.BENCH_NO_JOBS });
-      if (message.channel_timing) installChannelTiming(runtime.http.server);
+      if (message.channel_timing) installServerTiming(runtime.http.server);
       const url = await runtime.http.listen({ host: '127.0.0.1', port: 0 });
       runtime.gw.settings.public_url = url;
       return { url };
@@ -216,48 +214,25 @@ async function seedMerchants(spec: SeedSpec): Promise<BenchMerchant[]> {
 }
 
 /**
- * BENCH latency scenario only: each response carries the time this process spent in channel
- * calls while handling it (x-bench-channel-ms, from Node's own HTTP client instrumentation: request
- * created → response body ended) and the time from the request event to the response head
- * (x-bench-server-ms). The request's async context tells which channel calls were made for it.
+ * The latency scenario's gateway only: each response carries `x-bench-server-ms`, the time from
+ * the request event to the response head, so the load generator can tell the gateway's share
+ * from the client's and the kernel's. The channel's share comes from the gateway's own
+ * Server-Timing header. Nothing here runs in production, and no async context is tracked (an
+ * AsyncLocalStorage on every request cost CPU and skewed what it measured).
  */
-interface RequestTiming {
-  start: number;
-  channel_ms: number;
-  calls: number;
-}
-const timing_context = new AsyncLocalStorage<RequestTiming>();
-function installChannelTiming(server: http.Server): void {
-  diagnostics_channel.subscribe('http.client.request.start', (message) => {
-    const timing = timing_context.getStore();
-    if (!timing) return;
-    const { request } = message as { request: http.ClientRequest };
-    const started = performance.now();
-    request.once('response', (response: http.IncomingMessage) =>
-      response.once('end', () => {
-        timing.channel_ms += performance.now() - started;
-        timing.calls += 1;
-      }),
-    );
-  });
+function installServerTiming(server: http.Server): void {
   const listeners = server.listeners('request') as Array<
     (req: http.IncomingMessage, res: http.ServerResponse) => void
   >;
   server.removeAllListeners('request');
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const timing: RequestTiming = { start: performance.now(), channel_ms: 0, calls: 0 };
+    const start = performance.now();
     const writeHead = res.writeHead;
     res.writeHead = function (this: http.ServerResponse, ...args: unknown[]) {
-      if (!this.headersSent) {
-        this.setHeader('x-bench-channel-ms', timing.channel_ms.toFixed(3));
-        this.setHeader('x-bench-channel-calls', String(timing.calls));
-        this.setHeader('x-bench-server-ms', (performance.now() - timing.start).toFixed(3));
-      }
+      if (!this.headersSent) this.setHeader('x-bench-server-ms', (performance.now() - start).toFixed(3));
       return (writeHead as (...a: unknown[]) => http.ServerResponse).apply(this, args);
     } as typeof res.writeHead;
-    timing_context.run(timing, () => {
-      for (const listener of listeners) listener.call(server, req, res);
-    });
+    for (const listener of listeners) listener.call(server, req, res);
   });
 }
 

@@ -196,10 +196,9 @@ export interface LatencyResult {
   errors: number;
   /** Requests whose response lacked the gateway's timing headers. */
   untimed: number;
-  channel_calls_per_request: number;
   /** As the merchant sees it: request written → response body read, in this process. */
   total_ms: Percentiles;
-  /** The gateway's channel calls for the request, timed in the gateway process. */
+  /** The gateway's channel exchanges for the request, as its Server-Timing header reports them. */
   channel_ms: Percentiles;
   /** What the gateway adds: total minus channel time, request by request. */
   added_ms: Percentiles;
@@ -217,7 +216,7 @@ function percentiles(values: number[]): Percentiles {
 /**
  * Open-loop load at a fixed rate (requests are sent on schedule whatever the answers are doing),
  * with each request's latency taken here and its channel time read from the gateway's
- * x-bench-channel-ms header. Only this gives per-request "total minus channel".
+ * Server-Timing header. Only this gives per-request "total minus channel".
  */
 async function latencyRun(spec: LoadSpec & { rate_per_s: number; bare?: boolean }): Promise<LatencyResult> {
   const target = new URL(spec.url);
@@ -234,7 +233,6 @@ async function latencyRun(spec: LoadSpec & { rate_per_s: number; bare?: boolean 
   let non_2xx = 0;
   let errors = 0;
   let untimed = 0;
-  let calls = 0;
   const count = Math.max(1, Math.round(spec.rate_per_s * spec.duration_s));
   const interval_ms = 1000 / spec.rate_per_s;
   const inflight = new Set<Promise<void>>();
@@ -265,8 +263,9 @@ async function latencyRun(spec: LoadSpec & { rate_per_s: number; bare?: boolean 
             if (status < 200 || status >= 300) non_2xx++;
             else {
               ok++;
-              // The bare reference calls no channel and has no instrumentation.
-              const channel_ms = spec.bare ? 0 : Number(res.headers['x-bench-channel-ms']);
+              // The bare reference calls no channel and has no instrumentation; the gateway
+              // reports the channel's time itself (Server-Timing: channel;dur=…).
+              const channel_ms = spec.bare ? 0 : serverTimingChannelMs(res.headers['server-timing']);
               const server_ms = spec.bare ? Number.NaN : Number(res.headers['x-bench-server-ms']);
               if (!Number.isFinite(channel_ms) || (!spec.bare && !Number.isFinite(server_ms))) untimed++;
               else {
@@ -274,7 +273,6 @@ async function latencyRun(spec: LoadSpec & { rate_per_s: number; bare?: boolean 
                 channel.push(channel_ms);
                 added.push(elapsed - channel_ms);
                 added_in_gateway.push(server_ms - channel_ms);
-                calls += Number(res.headers['x-bench-channel-calls'] ?? 0);
               }
             }
             resolve();
@@ -316,7 +314,6 @@ async function latencyRun(spec: LoadSpec & { rate_per_s: number; bare?: boolean 
     non_2xx,
     errors,
     untimed,
-    channel_calls_per_request: calls / Math.max(total.length, 1),
     total_ms: percentiles(total),
     channel_ms: percentiles(channel),
     added_ms: percentiles(added),
@@ -330,3 +327,9 @@ serveWorker(async (message) => {
     return latencyRun(message.spec as LoadSpec & { rate_per_s: number; bare?: boolean });
   throw new Error(`unknown command ${String(message.cmd)}`);
 });
+
+/** `channel;dur=12.345` → 12.345; NaN when the header is missing or says something else. */
+function serverTimingChannelMs(header: string | string[] | undefined): number {
+  const match = /(?:^|,\s*)channel;dur=([0-9.]+)/.exec(String(header ?? ''));
+  return match ? Number(match[1]) : Number.NaN;
+}

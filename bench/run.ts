@@ -358,7 +358,7 @@ async function hotMerchant(ctx: BenchContext, results: Record<string, unknown>):
 /**
  * Scenario 5, latency at a fixed rate: open-loop WX_NATIVE creates at `--latency-rate`/s; per
  * request, the time the gateway adds is the merchant-side total minus the gateway's channel-call
- * time (read from the x-bench-channel-ms header its bench-only instrumentation sets). Reference:
+ * time (the gateway's own Server-Timing header: its HTTP client times each channel exchange). Reference:
  * the bare Fastify handler's total at the same rate through the same client. Target: p99 ≤ 5 ms.
  */
 async function latency(ctx: BenchContext, results: Record<string, unknown>): Promise<void> {

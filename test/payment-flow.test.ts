@@ -106,6 +106,29 @@ describe.each<DbKind>(['sqlite', 'postgres'])('WX_NATIVE payment end to end on %
     },
   );
 
+  it.skipIf(skip)('tells in Server-Timing how long the channel took, and not on a retry', async () => {
+    h.sim.addFault({ kind: 'latency_ms', operation: 'create', latency_ms: 150, times: 1 });
+    const body = {
+      merchant_order_no: `timed-${kind}`,
+      pay_way: 'WX_NATIVE',
+      amount: 5,
+      subject: 'Tea',
+    };
+    const started = performance.now();
+    const res = await h.client.request<PaymentView>('POST', '/v1/payments', body);
+    const total_ms = performance.now() - started;
+    expect(res.status).toBe(201);
+    const timing = /^channel;dur=(\d+\.\d{3})$/.exec(res.headers.get('server-timing') ?? '');
+    expect(timing).not.toBeNull();
+    const channel_ms = Number(timing![1]);
+    expect(channel_ms).toBeGreaterThanOrEqual(150);
+    expect(channel_ms).toBeLessThan(total_ms);
+    // A retry is answered from the stored payment: no channel, no timing.
+    const retry = await h.client.request<PaymentView>('POST', '/v1/payments', body);
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('server-timing')).toBeNull();
+  });
+
   it.skipIf(skip)('duplicate and out-of-order notifications leave one SUCCESS and one event', async () => {
     const p = await create(500);
     const genuine = await payAndNotify(p.id);

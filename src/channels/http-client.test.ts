@@ -109,6 +109,21 @@ describe('httpRequest', () => {
     expect(connections - before).toBeLessThanOrEqual(1);
   });
 
+  it('adds each exchange to the timing it is given, answered or timed out', async () => {
+    const timing = { elapsed_ms: 0, exchanges: 0 };
+    const started = performance.now();
+    await httpRequest({ method: 'GET', url: `${base}/split-utf8`, timeout_ms: 2_000, timing });
+    expect(timing.exchanges).toBe(1);
+    // The answer's second half comes 10 ms after the first: the end of the body is counted.
+    expect(timing.elapsed_ms).toBeGreaterThanOrEqual(9);
+    await expect(
+      httpRequest({ method: 'GET', url: `${base}/hang`, timeout_ms: 60, timing }),
+    ).rejects.toThrow();
+    expect(timing.exchanges).toBe(2);
+    expect(timing.elapsed_ms).toBeGreaterThanOrEqual(9 + 59);
+    expect(timing.elapsed_ms).toBeLessThanOrEqual(performance.now() - started);
+  });
+
   it('times out a peer that never answers', async () => {
     const started = Date.now();
     const error = await failure(httpRequest({ method: 'GET', url: `${base}/hang`, timeout_ms: 150 }));

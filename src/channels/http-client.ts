@@ -66,6 +66,14 @@ export interface HttpRequest {
   body?: string;
   timeout_ms: number;
   body_limit_bytes?: number;
+  /** Each exchange adds its wall time here, answered or not (for Server-Timing). */
+  timing?: ExchangeTiming;
+}
+
+/** Time spent in HTTP exchanges with a peer, from sending the request to the end of the answer. */
+export interface ExchangeTiming {
+  elapsed_ms: number;
+  exchanges: number;
 }
 
 export interface HttpResponse {
@@ -147,12 +155,19 @@ export function httpRequest(request: HttpRequest): Promise<HttpResponse> {
   const headers: Record<string, string> = { ...request.headers };
   if (body !== undefined) headers['content-length'] = String(body.length);
 
+  const started_ms = performance.now();
+  const timed = () => {
+    if (!request.timing) return;
+    request.timing.elapsed_ms += performance.now() - started_ms;
+    request.timing.exchanges += 1;
+  };
   return new Promise<HttpResponse>((resolve, reject) => {
     let settled = false;
     let req: http.ClientRequest | undefined;
     const fail = (error: HttpClientError) => {
       if (settled) return;
       settled = true;
+      timed();
       clearTimeout(deadline);
       // Destroying also discards the socket: a half-read response must never be reused.
       req?.destroy();
@@ -215,6 +230,7 @@ export function httpRequest(request: HttpRequest): Promise<HttpResponse> {
       res.on('end', () => {
         if (settled) return;
         settled = true;
+        timed();
         clearTimeout(deadline);
         resolve({
           status: res.statusCode ?? 0,
@@ -226,4 +242,9 @@ export function httpRequest(request: HttpRequest): Promise<HttpResponse> {
     });
     req.end(body);
   });
+}
+
+/** A Server-Timing header value for the channel's share of a request: `channel;dur=12.345`. */
+export function channelServerTiming(timing: ExchangeTiming): string {
+  return `channel;dur=${timing.elapsed_ms.toFixed(3)}`;
 }

@@ -2,6 +2,7 @@ import type { Clock } from '../domain/clock.ts';
 import type { ChannelName, PayWay } from '../domain/pay-way.ts';
 import type { ChannelTradeStatus } from '../domain/payment-state.ts';
 import type { Random } from '../domain/random.ts';
+import type { ExchangeTiming } from './http-client.ts';
 
 /**
  * The seam between the core and the channels. The core calls channels only through these
@@ -24,6 +25,8 @@ export interface ChannelContext {
   random: Random;
   /** Per-call budget for one HTTP exchange with the channel. */
   timeout_ms: number;
+  /** When set, every HTTP exchange with the channel adds its time here. */
+  timing?: ExchangeTiming;
 }
 
 /** Who pays, as each wallet identifies its user; only the one the pay way needs is set. */

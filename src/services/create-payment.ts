@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { failpoint } from '../boot/failpoints.ts';
+import type { ExchangeTiming } from '../channels/http-client.ts';
 import { channelAdapter } from '../channels/registry.ts';
 import type {
   ChannelAccount,
   ChannelAdapter,
+  ChannelContext,
   CreateOutcome,
   PayCredential,
   PaymentForChannel,
@@ -56,6 +58,8 @@ export async function createPayment(
   gw: Gateway,
   app: AppCredential,
   input: CreatePaymentInput,
+  /** Collects the time of the channel exchanges, for the response's Server-Timing. */
+  timing?: ExchangeTiming,
 ): Promise<{ created: boolean; payment: PaymentRecord }> {
   if (paymentAmountProblem(input.amount)) throw new AppError('AMOUNT_INVALID', undefined, 'amount');
   const request_hash = hashCreateInput(input);
@@ -95,7 +99,7 @@ export async function createPayment(
   const retry = await insertUnlessRetry(gw, payment, { flush: is_code });
   if (retry) return { created: false, payment: retry };
 
-  const sent = await sendToChannel(gw, payment, adapter, account, pay_way, input);
+  const sent = await sendToChannel(gw, payment, adapter, account, pay_way, input, { timing });
   return { created: true, payment: sent.payment };
 }
 
@@ -184,6 +188,7 @@ export async function sendToChannel(
   options: {
     /** A refusal with this code leaves the payment CREATED (the QR cashier lets the payer retry). */
     keepCreatedWhenRefused?: (channel_code: string) => boolean;
+    timing?: ExchangeTiming | undefined;
   } = {},
 ): Promise<{ outcome: CreateOutcome; payment: PaymentRecord }> {
   const channel = adapter.channel;
@@ -199,7 +204,12 @@ export async function sendToChannel(
     ...(input.payer ? { payer: input.payer } : {}),
     ...(input.return_url ? { return_url: input.return_url } : {}),
   };
-  const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
+  const ctx: ChannelContext = {
+    clock: gw.clock,
+    random: gw.random,
+    timeout_ms: gw.settings.channel_timeout_ms,
+    timing: options.timing,
+  };
   failpoint('create.before_channel_call');
   const outcome = await adapter.createPayment(ctx, account, for_channel);
   failpoint('create.after_channel_call');

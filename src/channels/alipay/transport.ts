@@ -47,6 +47,7 @@ export async function callAlipay(
       },
       body: formEncode(params),
       timeout_ms: ctx.timeout_ms,
+      timing: ctx.timing,
     });
   } catch (error) {
     if (error instanceof HttpClientError)

@@ -54,6 +54,7 @@ export async function callUnionpay(
       headers: { 'content-type': FORM_CONTENT_TYPE, 'user-agent': USER_AGENT },
       body,
       timeout_ms: ctx.timeout_ms,
+      timing: ctx.timing,
       ...(options.body_limit_bytes !== undefined ? { body_limit_bytes: options.body_limit_bytes } : {}),
     });
   } catch (error) {

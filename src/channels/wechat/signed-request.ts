@@ -64,7 +64,14 @@ export async function sendSigned(
   const url = new URL(path_with_query, config.api_base_url);
   const headers = await signedHeaders(ctx, config, method, url, body);
   try {
-    return await httpRequest({ method, url: url.href, headers, body, timeout_ms: ctx.timeout_ms });
+    return await httpRequest({
+      method,
+      url: url.href,
+      headers,
+      body,
+      timeout_ms: ctx.timeout_ms,
+      timing: ctx.timing,
+    });
   } catch (error) {
     if (error instanceof HttpClientError)
       return { kind: 'no_answer', reason: `${error.kind}: ${error.message}` };

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { channelServerTiming, type ExchangeTiming } from '../../channels/http-client.ts';
 import { AppError } from '../../domain/errors.ts';
 import { cancelPayment } from '../../services/cancel-payment.ts';
 import { closePayment } from '../../services/close-payment.ts';
@@ -34,7 +35,8 @@ export function paymentRoutes(app: FastifyInstance, gw: Gateway): void {
         summary: 'Create a payment',
         description:
           'Creates a payment and asks the channel for what the payer needs (for WX_NATIVE a code_url to show as a QR code). ' +
-          'A retry with the same merchant_order_no and the same parameters returns the same payment (200); other parameters → 409 MERCHANT_ORDER_NO_REUSED.',
+          'A retry with the same merchant_order_no and the same parameters returns the same payment (200); other parameters → 409 MERCHANT_ORDER_NO_REUSED. ' +
+          "When the channel was called, the Server-Timing header gives how long it took (channel;dur=<ms>), to tell its share of the wait from the gateway's.",
         tags: ['payments'],
         headers: SignedHeaders,
         body: CreatePaymentBody,
@@ -44,7 +46,10 @@ export function paymentRoutes(app: FastifyInstance, gw: Gateway): void {
     async (request, reply) =>
       sendIdempotent(gw, request, reply, async () => {
         const body = request.body as CreatePaymentBody;
-        const { created, payment } = await createPayment(gw, merchantOf(request).credential, body);
+        const timing: ExchangeTiming = { elapsed_ms: 0, exchanges: 0 };
+        const { created, payment } = await createPayment(gw, merchantOf(request).credential, body, timing);
+        // How long the channel took, so a merchant can tell its share of the wait from ours.
+        if (timing.exchanges > 0) void reply.header('server-timing', channelServerTiming(timing));
         return { status: created ? 201 : 200, body: view(payment) };
       }),
   );
