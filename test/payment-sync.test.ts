@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/domain/clock.ts';
 import { QUERY_INTERVAL_MAX_MS } from '../src/domain/query-schedule.ts';
 import { SeededRandom } from '../src/domain/random.ts';
-import { SYNC_CONCURRENCY_MAX, SYNC_LEASE_MS } from '../src/jobs/payment-sync.ts';
+import { SYNC_BATCH_MAX, SYNC_CONCURRENCY_MAX, SYNC_LEASE_MS } from '../src/jobs/payment-sync.ts';
 import { hashCreateInput, insertUnlessRetry, newPaymentRecord } from '../src/services/create-payment.ts';
 import type { PaymentView } from '../src/services/payment-view.ts';
 import { createResendAfterMs } from '../src/services/sync-payment.ts';
 import { listEventsOfPayment } from '../src/storage/repositories/events.ts';
-import { findPaymentById } from '../src/storage/repositories/payments.ts';
+import { findPaymentById, scheduleCheck } from '../src/storage/repositories/payments.ts';
 import { type DbKind, postgresAvailable } from './support/databases.ts';
 import { type Harness, startHarness } from './support/harness.ts';
 import { replay } from './support/recording-proxy.ts';
@@ -250,6 +250,25 @@ describe.each<DbKind>(['sqlite', 'postgres'])('payment sync on %s', (kind) => {
       await advance(600_000, 60_000);
       expect(await stateOf(p.id)).toBe('CLOSED');
       expect(await eventsOf(p.id)).toEqual(['payment.closed']);
+    },
+  );
+  it.skipIf(skip)(
+    'reports how far behind its schedule it is when more checks fall due than a round runs',
+    async () => {
+      const db = h.gateway.gw.store.db;
+      await h.gateway.sync.drain();
+      const lag = async (kind: 'payment' | 'refund') =>
+        (await h.gateway.gw.metrics.sync_lag_seconds.get()).values.find((v) => v.labels.kind === kind)?.value;
+      const ids: string[] = [];
+      for (let i = 0; i < SYNC_BATCH_MAX + 5; i++) ids.push((await create()).id);
+      const due_at = clock.now_ms() - 10_000;
+      for (const id of ids) await scheduleCheck(db, id, due_at, 0);
+      expect(await h.gateway.sync.runOnce()).toBe(SYNC_BATCH_MAX);
+      // Five checks wait, due ten seconds ago (the clock does not move during the round).
+      expect(await lag('payment')).toBe(10);
+      expect(await lag('refund')).toBe(0);
+      expect(await h.gateway.sync.runOnce()).toBe(5);
+      expect(await lag('payment')).toBe(0);
     },
   );
 });

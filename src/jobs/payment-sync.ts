@@ -2,8 +2,8 @@ import { failpoint } from '../boot/failpoints.ts';
 import type { Gateway } from '../services/gateway.ts';
 import { syncPayment } from '../services/sync-payment.ts';
 import { syncRefund } from '../services/sync-refund.ts';
-import { claimDueChecks } from '../storage/repositories/payments.ts';
-import { claimDueRefundChecks } from '../storage/repositories/refunds.ts';
+import { claimDueChecks, oldestDuePaymentCheckAt } from '../storage/repositories/payments.ts';
+import { claimDueRefundChecks, oldestDueRefundCheckAt } from '../storage/repositories/refunds.ts';
 import { drainRounds, RoundTimer } from './rounds.ts';
 
 /** Payment checks one round makes at most, and as many refund checks. */
@@ -68,7 +68,22 @@ export class PaymentSync {
       }
     };
     await Promise.all(Array.from({ length: SYNC_CONCURRENCY_MAX }, (_, n) => lane(n)));
+    await this.recordLag();
     return checked;
+  }
+
+  /** What is still due after the round, as an age: the sign that checks fall due faster than rounds run them. */
+  private async recordLag(): Promise<void> {
+    const db = this.gw.store.db;
+    const now = this.gw.clock.now_ms();
+    const oldest = {
+      payment: await oldestDuePaymentCheckAt(db, now),
+      refund: await oldestDueRefundCheckAt(db, now),
+    };
+    for (const kind of ['payment', 'refund'] as const) {
+      const due_at = oldest[kind];
+      this.gw.metrics.sync_lag_seconds.set({ kind }, due_at === null ? 0 : (now - due_at) / 1000);
+    }
   }
 
   /** Claims the next due payment check and runs it; false when none is due. */

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 /** Prometheus metrics, one registry per gateway so several gateways can live in one test process. */
 export interface GatewayMetrics {
@@ -8,6 +8,7 @@ export interface GatewayMetrics {
   channel_notifications: Counter<'channel' | 'outcome'>;
   event_deliveries: Counter<'outcome'>;
   payer_identity_failures: Counter<'code'>;
+  sync_lag_seconds: Gauge<'kind'>;
 }
 
 export function createMetrics(options: { default_metrics: boolean }): GatewayMetrics {
@@ -37,6 +38,14 @@ export function createMetrics(options: { default_metrics: boolean }): GatewayMet
       name: 'paymux_channel_notifications_total',
       help: 'Notifications received from channels, by what we made of them',
       labelNames: ['channel', 'outcome'],
+      registers: [registry],
+    }),
+    sync_lag_seconds: new Gauge({
+      name: 'paymux_sync_lag_seconds',
+      help:
+        'How far behind its schedule the sync job is, by kind (payment, refund): at the end of its last round, ' +
+        'now minus when the most overdue check still waiting was due; 0 when none waits. Growing means more checks fall due than a round may run.',
+      labelNames: ['kind'],
       registers: [registry],
     }),
     event_deliveries: new Counter({

@@ -62,6 +62,17 @@ export function dueChecksQuery(
     .limit(limit);
 }
 
+/** When the most overdue check of `table` was due, or null when none is due at `now_ms`. */
+export async function oldestDueCheckAt(
+  db: Db,
+  table: CheckedTable,
+  open_states: readonly string[],
+  now_ms: number,
+): Promise<number | null> {
+  const row = await dueChecksQuery(db, table, open_states, now_ms, 1).executeTakeFirst();
+  return row?.next_check_at ?? null;
+}
+
 /** Sets the next check of a row that is still open (an ended one keeps no check). */
 export async function scheduleCheckOf(
   db: Db,

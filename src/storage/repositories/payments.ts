@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { PaymentState } from '../../domain/payment-state.ts';
 import type { Database, PaymentTable } from '../schema.ts';
-import { claimDueCheckIds, inIdOrder, scheduleCheckOf } from './checks.ts';
+import { claimDueCheckIds, inIdOrder, oldestDueCheckAt, scheduleCheckOf } from './checks.ts';
 
 export type PaymentRecord = Omit<Selectable<PaymentTable>, 'state'> & { state: PaymentState };
 type Db = Kysely<Database>;
@@ -92,6 +92,11 @@ export async function claimDueChecks(
     .where('id', 'in', ids)
     .execute()) as PaymentRecord[];
   return inIdOrder(ids, rows);
+}
+
+/** When the most overdue payment check was due, or null when none is due. */
+export function oldestDuePaymentCheckAt(db: Db, now_ms: number): Promise<number | null> {
+  return oldestDueCheckAt(db, 'payments', OPEN_STATES, now_ms);
 }
 
 /** Sets the next check of a payment that is still open (an ended one keeps no check). */

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { RefundState } from '../../domain/refund-state.ts';
 import type { Database, RefundTable } from '../schema.ts';
-import { claimDueCheckIds, inIdOrder, scheduleCheckOf } from './checks.ts';
+import { claimDueCheckIds, inIdOrder, oldestDueCheckAt, scheduleCheckOf } from './checks.ts';
 
 export type RefundRecord = Omit<Selectable<RefundTable>, 'state'> & { state: RefundState };
 type Db = Kysely<Database>;
@@ -114,6 +114,11 @@ export async function updateRefundIfVersion(
 
 /** Refunds the channel may still move (ABNORMAL may yet end SUCCESS or CLOSED): the sync job asks about these. */
 export const OPEN_REFUND_STATES = ['PROCESSING', 'ABNORMAL'] as const;
+
+/** When the most overdue refund check was due, or null when none is due. */
+export function oldestDueRefundCheckAt(db: Db, now_ms: number): Promise<number | null> {
+  return oldestDueCheckAt(db, 'refunds', OPEN_REFUND_STATES, now_ms);
+}
 
 /** Claims refunds whose check is due (see claimDueChecks for payments). */
 export async function claimDueRefundChecks(
