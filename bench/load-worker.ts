@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import autocannon from 'autocannon';
+import { channelMsOfServerTiming } from '../src/http/server-timing.ts';
 import { PaymuxClient } from '../src/sdk/client.ts';
 import { serveWorker } from './processes.ts';
 
@@ -265,7 +266,7 @@ async function latencyRun(spec: LoadSpec & { rate_per_s: number; bare?: boolean 
               ok++;
               // The bare reference calls no channel and has no instrumentation; the gateway
               // reports the channel's time itself (Server-Timing: channel;dur=…).
-              const channel_ms = spec.bare ? 0 : serverTimingChannelMs(res.headers['server-timing']);
+              const channel_ms = spec.bare ? 0 : channelMsOfServerTiming(res.headers['server-timing']);
               const server_ms = spec.bare ? Number.NaN : Number(res.headers['x-bench-server-ms']);
               if (!Number.isFinite(channel_ms) || (!spec.bare && !Number.isFinite(server_ms))) untimed++;
               else {
@@ -327,9 +328,3 @@ serveWorker(async (message) => {
     return latencyRun(message.spec as LoadSpec & { rate_per_s: number; bare?: boolean });
   throw new Error(`unknown command ${String(message.cmd)}`);
 });
-
-/** `channel;dur=12.345` → 12.345; NaN when the header is missing or says something else. */
-function serverTimingChannelMs(header: string | string[] | undefined): number {
-  const match = /(?:^|,\s*)channel;dur=([0-9.]+)/.exec(String(header ?? ''));
-  return match ? Number(match[1]) : Number.NaN;
-}

@@ -29,13 +29,15 @@ describe.each<DbKind>(['sqlite', 'postgres'])('which commits wait for the disk, 
     if (!skip) await h.close();
   });
 
-  /** Flushed and unflushed commits made while `run` runs (the harness starts no background jobs). */
-  async function commitsDuring(run: () => Promise<unknown>): Promise<{ flushed: number; unflushed: number }> {
+  /** What `run` returned, and the flushed and unflushed commits made meanwhile (the harness starts no background jobs). */
+  async function commitsDuring<T>(
+    run: () => Promise<T>,
+  ): Promise<{ result: T; flushed: number; unflushed: number }> {
     const stats = h.gateway.gw.store.commit_stats;
     const before = { ...stats };
-    await run();
+    const result = await run();
     const unflushed = stats.unflushed_commits - before.unflushed_commits;
-    return { flushed: stats.commits - before.commits - unflushed, unflushed };
+    return { result, flushed: stats.commits - before.commits - unflushed, unflushed };
   }
   const create = (body: Record<string, unknown>) =>
     h.client.request<PaymentView>('POST', '/v1/payments', {
@@ -48,23 +50,17 @@ describe.each<DbKind>(['sqlite', 'postgres'])('which commits wait for the disk, 
   it.skipIf(skip)(
     'a QR order: nonce and row unflushed, the channel outcome flushed before the answer',
     async () => {
-      let status = 0;
-      const commits = await commitsDuring(async () => {
-        const res = await create({ pay_way: 'WX_NATIVE' });
-        status = res.status;
-        expect(res.body.state).toBe('PENDING');
-      });
-      expect(status).toBe(201);
-      expect(commits).toEqual({ flushed: 1, unflushed: 2 });
+      const { result: res, flushed, unflushed } = await commitsDuring(() => create({ pay_way: 'WX_NATIVE' }));
+      expect(res.status).toBe(201);
+      expect(res.body.state).toBe('PENDING');
+      expect({ flushed, unflushed }).toEqual({ flushed: 1, unflushed: 2 });
     },
   );
 
   it.skipIf(skip)('a payment code: the row is flushed before the channel charges it', async () => {
-    const commits = await commitsDuring(async () => {
-      const res = await create({ pay_way: 'WX_BAR', auth_code: '134567890123456789' });
-      expect(res.status).toBe(201);
-      expect(res.body.state).toBe('SUCCESS');
-    });
+    const commits = await commitsDuring(() => create({ pay_way: 'WX_BAR', auth_code: '134567890123456789' }));
+    expect(commits.result.status).toBe(201);
+    expect(commits.result.body.state).toBe('SUCCESS');
     // The nonce alone goes unflushed; the row, then the outcome and the success, wait for the disk.
     expect(commits.unflushed).toBe(1);
     expect(commits.flushed).toBeGreaterThanOrEqual(2);

@@ -243,8 +243,3 @@ export function httpRequest(request: HttpRequest): Promise<HttpResponse> {
     req.end(body);
   });
 }
-
-/** A Server-Timing header value for the channel's share of a request: `channel;dur=12.345`. */
-export function channelServerTiming(timing: ExchangeTiming): string {
-  return `channel;dur=${timing.elapsed_ms.toFixed(3)}`;
-}

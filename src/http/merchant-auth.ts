@@ -14,6 +14,7 @@ import {
 import type { AppCredential } from '../services/app-credentials.ts';
 import type { Gateway } from '../services/gateway.ts';
 import { insertNonceIfNew } from '../storage/repositories/nonces.ts';
+import { UNFLUSHED } from '../storage/transact.ts';
 
 export interface AuthenticatedMerchant {
   credential: AppCredential;
@@ -64,9 +65,7 @@ export async function authenticateMerchant(
   const expires_at = (Number(timestamp) + SIGNATURE_TOLERANCE_S * 2) * 1000;
   // Not flushed on its own: a write this request makes commits later and its flush carries the
   // nonce to disk too; a replay of a read can only read again (ADR 0007).
-  const fresh = await gw.store.transact((tx) => insertNonceIfNew(tx, app_id, nonce, expires_at), {
-    flush: false,
-  });
+  const fresh = await gw.store.transact((tx) => insertNonceIfNew(tx, app_id, nonce, expires_at), UNFLUSHED);
   if (!fresh) throw new AppError('AUTH_NONCE_REUSED');
   return { credential, secret };
 }

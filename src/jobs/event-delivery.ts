@@ -81,16 +81,14 @@ export class EventDeliverer {
 
   private schedule(delay_ms: number): void {
     if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.loop(), delay_ms);
+    this.#timer = setTimeout(() => this.loop(), delay_ms);
     this.#timer.unref();
   }
 
-  private loop(): Promise<void> {
-    if (this.#stopped || this.#running) return Promise.resolve();
+  private loop(): void {
+    if (this.#stopped || this.#running) return;
     this.#running = true;
-    const round = this.round();
-    this.#round = round;
-    return round;
+    this.#round = this.round();
   }
 
   private async round(): Promise<void> {

@@ -4,6 +4,7 @@ import { syncPayment } from '../services/sync-payment.ts';
 import { syncRefund } from '../services/sync-refund.ts';
 import { claimDueChecks, oldestDuePaymentCheckAt } from '../storage/repositories/payments.ts';
 import { claimDueRefundChecks, oldestDueRefundCheckAt } from '../storage/repositories/refunds.ts';
+import { type Tx, UNFLUSHED } from '../storage/transact.ts';
 import { drainRounds, RoundTimer } from './rounds.ts';
 
 /** Payment checks one round makes at most, and as many refund checks. */
@@ -20,11 +21,26 @@ export const SYNC_CONCURRENCY_MAX = 4;
 /** A claimed check is ours for this long; a worker that dies lets it run out. */
 export const SYNC_LEASE_MS = 60_000;
 export const SYNC_POLL_INTERVAL_MS = 1_000;
+
+const CHECK_KINDS = ['payment', 'refund'] as const;
+type CheckKind = (typeof CHECK_KINDS)[number];
+
 /**
- * A claim does not wait for the disk (ADR 0007): lost to a power cut, it only lets the check run
- * again, and the check's own results are flushed commits that carry the claim with them.
+ * What the job does for each kind: claim due rows (a claim does not wait for the disk: lost to a
+ * power cut, it only lets the check run again; ADR 0007), run one row's check, and tell when the
+ * most overdue waiting check was due.
  */
-const UNFLUSHED = { flush: false } as const;
+interface CheckKindOps {
+  // Method syntax lets each kind give functions of its own row type; a row claimed for one kind
+  // only ever goes to the same kind's run.
+  claim(tx: Tx, now_ms: number, lease_ms: number, limit: number): Promise<Array<{ id: string }>>;
+  run(gw: Gateway, row: { id: string }): Promise<unknown>;
+  oldestDueAt(db: Gateway['store']['db'], now_ms: number): Promise<number | null>;
+}
+const CHECKS: Record<CheckKind, CheckKindOps> = {
+  payment: { claim: claimDueChecks, run: syncPayment, oldestDueAt: oldestDuePaymentCheckAt },
+  refund: { claim: claimDueRefundChecks, run: syncRefund, oldestDueAt: oldestDueRefundCheckAt },
+};
 
 /**
  * Queries open payments and unfinished refunds on their schedule (domain/query-schedule.ts), and
@@ -42,16 +58,16 @@ export class PaymentSync {
   }
 
   async runOnce(): Promise<number> {
-    const left = { payment: SYNC_BATCH_MAX, refund: SYNC_BATCH_MAX };
+    const left: Record<CheckKind, number> = { payment: SYNC_BATCH_MAX, refund: SYNC_BATCH_MAX };
     let checked = 0;
     const lane = async (lane_no: number): Promise<void> => {
       // A kind this lane found nothing due of is not asked for again this round.
-      const dry = { payment: false, refund: false };
+      const dry: Record<CheckKind, boolean> = { payment: false, refund: false };
       /** Runs the next due check of `kind` if the round has room for one; false when it ran none. */
-      const next = async (kind: 'payment' | 'refund'): Promise<boolean> => {
+      const next = async (kind: CheckKind): Promise<boolean> => {
         if (dry[kind] || left[kind] === 0) return false;
         left[kind] -= 1; // taken before the await, so the lanes together never exceed the budget
-        const ran = kind === 'payment' ? await this.checkNextPayment() : await this.checkNextRefund();
+        const ran = await this.checkNext(kind);
         if (!ran) {
           // None due (or another lane or process took it first): the room goes back to the round.
           left[kind] += 1;
@@ -74,41 +90,21 @@ export class PaymentSync {
 
   /** What is still due after the round, as an age: the sign that checks fall due faster than rounds run them. */
   private async recordLag(): Promise<void> {
-    const db = this.gw.store.db;
     const now = this.gw.clock.now_ms();
-    const oldest = {
-      payment: await oldestDuePaymentCheckAt(db, now),
-      refund: await oldestDueRefundCheckAt(db, now),
-    };
-    for (const kind of ['payment', 'refund'] as const) {
-      const due_at = oldest[kind];
+    for (const kind of CHECK_KINDS) {
+      const due_at = await CHECKS[kind].oldestDueAt(this.gw.store.db, now);
       this.gw.metrics.sync_lag_seconds.set({ kind }, due_at === null ? 0 : (now - due_at) / 1000);
     }
   }
 
-  /** Claims the next due payment check and runs it; false when none is due. */
-  private async checkNextPayment(): Promise<boolean> {
+  /** Claims the next due check of `kind` and runs it; false when none is due. */
+  private async checkNext(kind: CheckKind): Promise<boolean> {
     const now = this.gw.clock.now_ms();
-    const [payment] = await this.gw.store.transact(
-      (tx) => claimDueChecks(tx, now, SYNC_LEASE_MS, 1),
-      UNFLUSHED,
-    );
-    if (!payment) return false;
+    const check = CHECKS[kind];
+    const [row] = await this.gw.store.transact((tx) => check.claim(tx, now, SYNC_LEASE_MS, 1), UNFLUSHED);
+    if (!row) return false;
     failpoint('sync.after_claim');
-    await syncPayment(this.gw, payment).catch(this.failed('payment', payment.id));
-    return true;
-  }
-
-  /** Claims the next due refund check and runs it; false when none is due. */
-  private async checkNextRefund(): Promise<boolean> {
-    const now = this.gw.clock.now_ms();
-    const [refund] = await this.gw.store.transact(
-      (tx) => claimDueRefundChecks(tx, now, SYNC_LEASE_MS, 1),
-      UNFLUSHED,
-    );
-    if (!refund) return false;
-    failpoint('sync.after_claim');
-    await syncRefund(this.gw, refund).catch(this.failed('refund', refund.id));
+    await check.run(this.gw, row).catch(this.failed(kind, row.id));
     return true;
   }
 

@@ -188,7 +188,7 @@ export async function sendToChannel(
   options: {
     /** A refusal with this code leaves the payment CREATED (the QR cashier lets the payer retry). */
     keepCreatedWhenRefused?: (channel_code: string) => boolean;
-    timing?: ExchangeTiming | undefined;
+    timing?: ExchangeTiming;
   } = {},
 ): Promise<{ outcome: CreateOutcome; payment: PaymentRecord }> {
   const channel = adapter.channel;

@@ -6,6 +6,7 @@ import { isTerminal } from '../domain/payment-state.ts';
 import { nextQueryAt, retryAfterUnknownAt } from '../domain/query-schedule.ts';
 import { IN_WALLET_PAY_WAY } from '../domain/wallet.ts';
 import { type PaymentRecord, scheduleCheck } from '../storage/repositories/payments.ts';
+import { UNFLUSHED } from '../storage/transact.ts';
 import { applyObservation } from './apply-observation.ts';
 import { isUnboundCashierPayment, syncUnboundCashierPayment } from './cashier-payment.ts';
 import { closeAtChannel } from './close-at-channel.ts';
@@ -71,9 +72,9 @@ export async function syncPayment(gw: Gateway, payment: PaymentRecord): Promise<
   if (!adapter || !account)
     throw new Error(`payment ${payment.id} names a channel or account that does not exist`);
   const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
-  // Only when to ask next: lost to a power cut, the check runs again, so no flush (ADR 0007).
+  // Only when to ask next: lost to a power cut, the check runs again.
   const checkAgainAt = (at_ms: number) =>
-    gw.store.transact((tx) => scheduleCheck(tx, payment.id, at_ms, attempts), { flush: false });
+    gw.store.transact((tx) => scheduleCheck(tx, payment.id, at_ms, attempts), UNFLUSHED);
 
   const queried = await adapter.queryPayment(ctx, account, payment.id);
   failpoint('sync.after_query');

@@ -5,6 +5,7 @@ import { nextQueryAt, retryAfterUnknownAt } from '../domain/query-schedule.ts';
 import { isRefundTerminal } from '../domain/refund-state.ts';
 import { findPaymentById } from '../storage/repositories/payments.ts';
 import { type RefundRecord, scheduleRefundCheck } from '../storage/repositories/refunds.ts';
+import { UNFLUSHED } from '../storage/transact.ts';
 import { applyRefundObservation } from './apply-refund-observation.ts';
 import { closeRefusedRefund, refundForChannel } from './create-refund.ts';
 import type { Gateway } from './gateway.ts';
@@ -28,6 +29,9 @@ export async function syncRefund(
     return 'channel_unknown';
   }
   const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
+  // Only when to ask next: lost to a power cut, the check runs again.
+  const checkAgainAt = (at_ms: number) =>
+    gw.store.transact((tx) => scheduleRefundCheck(tx, refund.id, at_ms, attempts), UNFLUSHED);
   const request = refundForChannel(gw, refund, payment);
   let queried = await adapter.queryRefund(ctx, account, request);
   failpoint('sync.after_refund_query');
@@ -49,20 +53,13 @@ export async function syncRefund(
     }
   }
   if (queried.kind !== 'observed') {
-    // Only when to ask next: lost to a power cut, the check runs again, so no flush (ADR 0007).
-    await gw.store.transact(
-      (tx) => scheduleRefundCheck(tx, refund.id, retryAfterUnknownAt(now, attempts), attempts),
-      { flush: false },
-    );
+    await checkAgainAt(retryAfterUnknownAt(now, attempts));
     return 'channel_unknown';
   }
   const { kind: _kind, ...observation } = queried;
   const applied = await applyRefundObservation(gw, refund.id, observation);
   if (applied.kind !== 'not_found' && isRefundTerminal(applied.refund.state)) return 'ended';
   // Refunds have no expiry: keep asking at the slowest pace until the channel ends them.
-  await gw.store.transact(
-    (tx) => scheduleRefundCheck(tx, refund.id, nextQueryAt(now, attempts, Number.MAX_SAFE_INTEGER), attempts),
-    { flush: false },
-  );
+  await checkAgainAt(nextQueryAt(now, attempts, Number.MAX_SAFE_INTEGER));
   return 'still_open';
 }

@@ -17,6 +17,13 @@ export interface TransactOptions {
 export type Transact = <T>(fn: (tx: Tx) => Promise<T>, options?: TransactOptions) => Promise<T>;
 
 /**
+ * For writes whose loss to a power cut only repeats work or is carried to disk by a later flushed
+ * write before anyone depends on them (ADR 0007 lists them): a request's nonce, the sync job's
+ * claims and reschedules.
+ */
+export const UNFLUSHED: TransactOptions = { flush: false };
+
+/**
  * Whether the next SQLite transaction's COMMIT waits for the disk. Set by the group commit just
  * before it begins a transaction; the connection consumes it at BEGIN (database.ts).
  */

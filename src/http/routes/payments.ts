@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { channelServerTiming, type ExchangeTiming } from '../../channels/http-client.ts';
+import type { ExchangeTiming } from '../../channels/http-client.ts';
 import { AppError } from '../../domain/errors.ts';
 import { cancelPayment } from '../../services/cancel-payment.ts';
 import { closePayment } from '../../services/close-payment.ts';
@@ -24,6 +24,7 @@ import {
   PaymentList,
   SignedHeaders,
 } from '../schemas.ts';
+import { channelServerTiming } from '../server-timing.ts';
 
 /** The merchant payment API: thin handlers over the services; every route is signed (see app.ts). */
 export function paymentRoutes(app: FastifyInstance, gw: Gateway): void {
@@ -48,7 +49,6 @@ export function paymentRoutes(app: FastifyInstance, gw: Gateway): void {
         const body = request.body as CreatePaymentBody;
         const timing: ExchangeTiming = { elapsed_ms: 0, exchanges: 0 };
         const { created, payment } = await createPayment(gw, merchantOf(request).credential, body, timing);
-        // How long the channel took, so a merchant can tell its share of the wait from ours.
         if (timing.exchanges > 0) void reply.header('server-timing', channelServerTiming(timing));
         return { status: created ? 201 : 200, body: view(payment) };
       }),

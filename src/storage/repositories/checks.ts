@@ -44,7 +44,7 @@ export async function claimDueCheckIds(
  * index is the one on next_check_at, which yields the due rows already in order; ended rows
  * carry no check, so the state test only guards against a row that should not be there.
  */
-export function dueChecksQuery(
+function dueChecksQuery(
   db: Db,
   table: CheckedTable,
   open_states: readonly string[],
