@@ -10,6 +10,7 @@ import {
   type CommitMode,
   type CommitStats,
   plainTransact,
+  type Savepoint,
   type Transact,
 } from './transact.ts';
 
@@ -70,10 +71,24 @@ function openSqlite(path: string): Store {
     kind: 'sqlite',
     db,
     commit_stats,
-    transact: batchedSqliteTransact(db, commit_stats, commit_mode),
+    transact: batchedSqliteTransact(db, commit_stats, commit_mode, savepointOn(sqlite)),
     prepared_sql: () => statements.preparedSql(),
     flushLog: () => flushSqliteLog(path),
     close: () => db.destroy(),
+  };
+}
+
+function savepointOn(sqlite: SqliteDatabase.Database): Savepoint {
+  const open = sqlite.prepare('savepoint job');
+  const release = sqlite.prepare('release savepoint job');
+  const rollback = sqlite.prepare('rollback to savepoint job');
+  return {
+    open: () => void open.run(),
+    release: () => void release.run(),
+    rollback: () => {
+      rollback.run();
+      release.run();
+    },
   };
 }
 

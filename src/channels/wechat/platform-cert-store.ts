@@ -32,9 +32,20 @@ const entries = new Map<string, Entry>();
  * another key do not share certificates.
  */
 export function storeKeyOf(config: WechatConfig): string {
-  const key_digest = createHash('sha256').update(config.apiv3_key).digest('hex').slice(0, 16);
-  return `${config.api_base_url} ${config.mchid} ${key_digest}`;
+  let key = store_keys.get(config);
+  if (key === undefined) {
+    const key_digest = createHash('sha256').update(config.apiv3_key).digest('hex').slice(0, 16);
+    key = `${config.api_base_url} ${config.mchid} ${key_digest}`;
+    store_keys.set(config, key);
+  }
+  return key;
 }
+
+/**
+ * Every verification asks for the store key; a loaded account's config is one object that is
+ * never changed in place (an edited account is loaded anew), so its key is computed once.
+ */
+const store_keys = new WeakMap<WechatConfig, string>();
 
 export function entryFor(config: WechatConfig): Entry {
   const key = storeKeyOf(config);

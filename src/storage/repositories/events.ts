@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Database, EventTable } from '../schema.ts';
 
 export type EventRecord = Selectable<EventTable>;
@@ -44,7 +44,11 @@ export async function claimDueEvents(
     .updateTable('events')
     .set({ lease_until: now_ms + lease_ms, lease_owner: owner })
     .where('id', 'in', ids)
-    .where('delivery_state', '=', 'pending')
+    // Compared as `delivery_state || ''` on purpose: on the column itself SQLite preferred the
+    // (delivery_state, next_attempt_at) index to the primary key once the list held more than one
+    // id, and read every pending event on each claim (a quarter of the deliverer's time with
+    // 12,000 waiting, and worse the longer a merchant's endpoint is down).
+    .where(sql<string>`${sql.ref('delivery_state')} || ''`, '=', 'pending')
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now_ms)]))
     .execute();
   return db
