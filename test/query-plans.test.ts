@@ -11,8 +11,8 @@ import { type Harness, startHarness } from './support/harness.ts';
  * list, refund, sync, deliver, clean up) is checked against SQLite's query plan: none may read a
  * table that grows with traffic from end to end or every row in one state, none may sort such a
  * table's rows unless they belong to one payment or one event (a handful), and rows named by id
- * must be found by id. A query that does either costs time in
- * proportion to everything ever stored, and on SQLite it holds the event loop while it runs.
+ * must be found by id. A query that breaks any of these costs time in proportion to everything
+ * ever stored (or everything waiting), and on SQLite it holds the event loop while it runs.
  */
 const GROWING_TABLES = [
   'payments',
