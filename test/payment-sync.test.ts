@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/domain/clock.ts';
 import { QUERY_INTERVAL_MAX_MS } from '../src/domain/query-schedule.ts';
 import { SeededRandom } from '../src/domain/random.ts';
-import { SYNC_BATCH_MAX, SYNC_CONCURRENCY_MAX, SYNC_LEASE_MS } from '../src/jobs/payment-sync.ts';
+import { SYNC_LANES_MIN, SYNC_LEASE_MS, syncLanes } from '../src/jobs/payment-sync.ts';
 import { hashCreateInput, insertUnlessRetry, newPaymentRecord } from '../src/services/create-payment.ts';
 import type { PaymentView } from '../src/services/payment-view.ts';
 import { createResendAfterMs } from '../src/services/sync-payment.ts';
@@ -150,9 +150,11 @@ describe.each<DbKind>(['sqlite', 'postgres'])('payment sync on %s', (kind) => {
       h.sim.clearFaults();
     }
     expect(in_flight_max).toBeGreaterThan(0);
-    expect(in_flight_max).toBeLessThanOrEqual(SYNC_CONCURRENCY_MAX);
+    const lanes = syncLanes(h.gateway.gw.settings.sync_checks_per_s);
+    expect(lanes).toBe(SYNC_LANES_MIN);
+    expect(in_flight_max).toBeLessThanOrEqual(lanes);
     // The rest were still due, not claimed ahead of time: a crash now would strand none of them.
-    expect(unclaimed_beside_first_claim).toBeGreaterThanOrEqual(ids.length - SYNC_CONCURRENCY_MAX);
+    expect(unclaimed_beside_first_claim).toBeGreaterThanOrEqual(ids.length - lanes);
     for (const row of await rows()) {
       expect(row.check_attempts).toBe(1);
       expect(row.next_check_at).toBeGreaterThan(now);
@@ -259,11 +261,12 @@ describe.each<DbKind>(['sqlite', 'postgres'])('payment sync on %s', (kind) => {
       await h.gateway.sync.drain();
       const lag = async (kind: 'payment' | 'refund') =>
         (await h.gateway.gw.metrics.sync_lag_seconds.get()).values.find((v) => v.labels.kind === kind)?.value;
+      const per_round = h.gateway.gw.settings.sync_checks_per_s;
       const ids: string[] = [];
-      for (let i = 0; i < SYNC_BATCH_MAX + 5; i++) ids.push((await create()).id);
+      for (let i = 0; i < per_round + 5; i++) ids.push((await create()).id);
       const due_at = clock.now_ms() - 10_000;
       for (const id of ids) await scheduleCheck(db, id, due_at, 0);
-      expect(await h.gateway.sync.runOnce()).toBe(SYNC_BATCH_MAX);
+      expect(await h.gateway.sync.runOnce()).toBe(per_round);
       // Five checks wait, due ten seconds ago (the clock does not move during the round).
       expect(await lag('payment')).toBe(10);
       expect(await lag('refund')).toBe(0);
@@ -271,4 +274,23 @@ describe.each<DbKind>(['sqlite', 'postgres'])('payment sync on %s', (kind) => {
       expect(await lag('payment')).toBe(0);
     },
   );
+  it.skipIf(skip)('runs as many checks a round as its rate allows, with a lane for every eight', async () => {
+    const db = h.gateway.gw.store.db;
+    await h.gateway.sync.drain();
+    const settings = h.gateway.gw.settings;
+    const rate_before = settings.sync_checks_per_s;
+    settings.sync_checks_per_s = 40;
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 45; i++) ids.push((await create()).id);
+      for (const id of ids) await scheduleCheck(db, id, clock.now_ms() - 1, 0);
+      expect(await h.gateway.sync.runOnce()).toBe(40);
+      expect(await h.gateway.sync.runOnce()).toBe(5);
+    } finally {
+      settings.sync_checks_per_s = rate_before;
+    }
+    expect(syncLanes(40)).toBe(5);
+    expect(syncLanes(32)).toBe(SYNC_LANES_MIN);
+    expect(syncLanes(1)).toBe(SYNC_LANES_MIN);
+  });
 });

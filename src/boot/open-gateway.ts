@@ -57,6 +57,7 @@ export async function openGateway(options: OpenGatewayOptions): Promise<GatewayR
     settings: {
       public_url: config.public_url ?? `http://${config.host}:${config.port}`,
       channel_timeout_ms: config.channel_timeout_ms,
+      sync_checks_per_s: config.sync_checks_per_s,
       demo_pages: config.simulators,
     },
     onEventsCommitted: () => deliverer?.wake(),

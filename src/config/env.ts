@@ -20,6 +20,11 @@ export interface Config {
   master_key_file: string;
   log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   channel_timeout_ms: number;
+  /**
+   * Background checks (channel queries and closes at expiry) the sync job may run per second, of
+   * payments and as many of refunds. An unpaid QR code takes about 20 over its default two hours.
+   */
+  sync_checks_per_s: number;
   /** Merchant request bodies over this are refused with REQUEST_BODY_TOO_LARGE. */
   body_limit_bytes: number;
   /** Run the channel simulators in this process (the demo and tests). */
@@ -66,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     master_key_file: env.PAYMUX_MASTER_KEY_FILE ?? join(data_dir, 'master.key'),
     log_level: log_level as Config['log_level'],
     channel_timeout_ms: integer(env, 'PAYMUX_CHANNEL_TIMEOUT_MS', 10_000, 100, 120_000),
+    sync_checks_per_s: integer(env, 'PAYMUX_SYNC_CHECKS_PER_S', 32, 1, 2_000),
     body_limit_bytes: 65_536,
     simulators: (env.PAYMUX_SIMULATORS ?? 'on') !== 'off',
   };

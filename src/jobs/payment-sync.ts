@@ -7,17 +7,23 @@ import { claimDueRefundChecks, oldestDueRefundCheckAt } from '../storage/reposit
 import { type Tx, UNFLUSHED } from '../storage/transact.ts';
 import { drainRounds, RoundTimer } from './rounds.ts';
 
-/** Payment checks one round makes at most, and as many refund checks. */
-export const SYNC_BATCH_MAX = 32;
 /**
- * Checks in flight at once. Each is a signed channel request, a verified answer and a commit;
- * started all together, a round's checks held the event loop long enough to add tens of
- * milliseconds to every merchant request behind them. A few lanes keep the channel busy without
- * that burst. Each lane claims one check just before it runs it, so a claim's lease runs only
- * while its own check does, and a process that dies mid-round strands at most one check per lane
- * until the lease runs out.
+ * Checks in flight at once: one lane per this many checks a round may run, and at least
+ * SYNC_LANES_MIN. Each check is a signed channel request, a verified answer and a commit; started
+ * all together, a round's 32 checks held the event loop long enough to add tens of milliseconds to
+ * every merchant request behind them. A few lanes keep the channel busy without that burst, and
+ * more lanes for a larger budget keep a round inside its second when the channel answers slowly
+ * (eight checks at 100 ms each fill one lane's second). Each lane claims one check just before it
+ * runs it, so a claim's lease runs only while its own check does, and a process that dies
+ * mid-round strands at most one check per lane until the lease runs out.
  */
-export const SYNC_CONCURRENCY_MAX = 4;
+export const SYNC_CHECKS_PER_LANE = 8;
+export const SYNC_LANES_MIN = 4;
+
+/** Lanes for a round of `checks_per_round` checks of each kind. */
+export function syncLanes(checks_per_round: number): number {
+  return Math.max(SYNC_LANES_MIN, Math.ceil(checks_per_round / SYNC_CHECKS_PER_LANE));
+}
 /** A claimed check is ours for this long; a worker that dies lets it run out. */
 export const SYNC_LEASE_MS = 60_000;
 export const SYNC_POLL_INTERVAL_MS = 1_000;
@@ -57,8 +63,13 @@ export class PaymentSync {
     );
   }
 
+  /**
+   * One round: up to `settings.sync_checks_per_s` due checks of each kind (a round a second, so
+   * that is the job's rate; PAYMUX_SYNC_CHECKS_PER_S).
+   */
   async runOnce(): Promise<number> {
-    const left: Record<CheckKind, number> = { payment: SYNC_BATCH_MAX, refund: SYNC_BATCH_MAX };
+    const budget = this.gw.settings.sync_checks_per_s;
+    const left: Record<CheckKind, number> = { payment: budget, refund: budget };
     let checked = 0;
     const lane = async (lane_no: number): Promise<void> => {
       // A kind this lane found nothing due of is not asked for again this round.
@@ -75,7 +86,7 @@ export class PaymentSync {
         }
         return ran;
       };
-      for (let turn = 0; turn < 2 * SYNC_BATCH_MAX; turn++) {
+      for (let turn = 0; turn < 2 * budget; turn++) {
         // Lanes and turns alternate which kind they ask for first, so neither starves the other.
         const first = (lane_no + turn) % 2 === 0 ? 'payment' : 'refund';
         const ran = (await next(first)) || (await next(first === 'payment' ? 'refund' : 'payment'));
@@ -83,7 +94,7 @@ export class PaymentSync {
         checked += 1;
       }
     };
-    await Promise.all(Array.from({ length: SYNC_CONCURRENCY_MAX }, (_, n) => lane(n)));
+    await Promise.all(Array.from({ length: syncLanes(budget) }, (_, n) => lane(n)));
     await this.recordLag();
     return checked;
   }

@@ -29,6 +29,8 @@ export interface GatewaySettings {
   /** How channels and browsers reach this gateway. */
   public_url: string;
   channel_timeout_ms: number;
+  /** Payment checks the sync job runs per second at most, and as many refund checks. */
+  sync_checks_per_s: number;
   /**
    * Demo conveniences on the payer pages (a desktop browser may play a wallet with `?wallet=`, the
    * test page is prefilled). On only with the simulators, never in production.
