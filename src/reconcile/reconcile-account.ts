@@ -1,6 +1,6 @@
 import { channelAdapter } from '../channels/registry.ts';
 import type { ChannelName } from '../domain/pay-way.ts';
-import type { Gateway } from '../services/gateway.ts';
+import { channelContext, type Gateway } from '../services/gateway.ts';
 import { ReconcileAuditTrail } from './audit-trail.ts';
 import { dayRangeOf } from './beijing-day.ts';
 import { matchStream } from './match-stream.ts';
@@ -36,7 +36,7 @@ export async function reconcileAccount(
   const repairs: RepairRecord[] = [];
   try {
     if (!adapter?.downloadBill) throw new Error(`the ${account.channel} adapter cannot download bills`);
-    const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
+    const ctx = channelContext(gw);
     const candidates = await matchStream(
       adapter.downloadBill(ctx, account, bill_date),
       new DatabaseOurSide(gw.store.db),

@@ -2,7 +2,7 @@ import { channelAdapter } from '../channels/registry.ts';
 import type { ChannelAccount } from '../channels/types.ts';
 import type { ChannelName } from '../domain/pay-way.ts';
 import { applyObservation } from '../services/apply-observation.ts';
-import type { Gateway } from '../services/gateway.ts';
+import { channelContext, type Gateway } from '../services/gateway.ts';
 import { syncRefund } from '../services/sync-refund.ts';
 import { findPaymentById } from '../storage/repositories/payments.ts';
 import { findRefundById } from '../storage/repositories/refunds.ts';
@@ -47,7 +47,7 @@ async function repairPayment(
 ): Promise<RepairRecord> {
   const adapter = channelAdapter(account.channel as ChannelName);
   if (!adapter) throw new Error(`no adapter for ${account.channel}`);
-  const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
+  const ctx = channelContext(gw);
   const queried = await adapter.queryPayment(ctx, account, item.our_id);
   if (queried.kind === 'unknown') {
     return {

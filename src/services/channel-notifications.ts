@@ -7,7 +7,7 @@ import { insertChannelNotification } from '../storage/repositories/channel-notif
 import type { Tx } from '../storage/transact.ts';
 import { type ApplyResult, applyObservation } from './apply-observation.ts';
 import { applyRefundObservation } from './apply-refund-observation.ts';
-import type { Gateway } from './gateway.ts';
+import { channelContext, type Gateway } from './gateway.ts';
 
 /**
  * A channel tells us about a payment. Nothing in it is trusted until the adapter verified its
@@ -27,7 +27,7 @@ export async function handleChannelNotification(
     gw.metrics.channel_notifications.inc({ channel, outcome: 'unknown_account' });
     return adapter.notificationReply(false);
   }
-  const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
+  const ctx = channelContext(gw);
   const outcome = await adapter.parseNotification(ctx, account, request);
 
   const audit = (

@@ -3,7 +3,7 @@ import { channelAdapter } from '../channels/registry.ts';
 import type { ChannelName } from '../domain/pay-way.ts';
 import type { PaymentRecord } from '../storage/repositories/payments.ts';
 import { applyObservation, type ObservationSource } from './apply-observation.ts';
-import type { Gateway } from './gateway.ts';
+import { channelContext, type Gateway } from './gateway.ts';
 
 export type CloseResult =
   | { kind: 'closed' | 'paid'; payment: PaymentRecord }
@@ -25,7 +25,7 @@ export async function closeAtChannel(
   const account = await gw.accounts.load(payment.channel_account_id);
   if (!adapter || !account)
     throw new Error(`payment ${payment.id} names a channel or account that does not exist`);
-  const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
+  const ctx = channelContext(gw);
 
   // Closed at the channel (or never there): only then is it closed here.
   const markClosed = async (channel_status: string): Promise<CloseResult> => {

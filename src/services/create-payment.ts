@@ -5,7 +5,6 @@ import { channelAdapter } from '../channels/registry.ts';
 import type {
   ChannelAccount,
   ChannelAdapter,
-  ChannelContext,
   CreateOutcome,
   PayCredential,
   PaymentForChannel,
@@ -30,7 +29,7 @@ import type { AppCredential } from './app-credentials.ts';
 import { applyObservation } from './apply-observation.ts';
 import { createCashierPayment } from './cashier-payment.ts';
 import { recordPaymentEvent, STATE_EVENTS } from './events.ts';
-import type { Gateway } from './gateway.ts';
+import { channelContext, type Gateway } from './gateway.ts';
 
 export interface CreatePaymentInput extends PayWayInputs {
   merchant_order_no: string;
@@ -204,12 +203,7 @@ export async function sendToChannel(
     ...(input.payer ? { payer: input.payer } : {}),
     ...(input.return_url ? { return_url: input.return_url } : {}),
   };
-  const ctx: ChannelContext = {
-    clock: gw.clock,
-    random: gw.random,
-    timeout_ms: gw.settings.channel_timeout_ms,
-    timing: options.timing,
-  };
+  const ctx = channelContext(gw, options.timing);
   failpoint('create.before_channel_call');
   const outcome = await adapter.createPayment(ctx, account, for_channel);
   failpoint('create.after_channel_call');

@@ -19,7 +19,7 @@ import {
 } from '../storage/repositories/refunds.ts';
 import type { AppCredential } from './app-credentials.ts';
 import { applyRefundObservation, type RefundApplyResult } from './apply-refund-observation.ts';
-import type { Gateway } from './gateway.ts';
+import { channelContext, type Gateway } from './gateway.ts';
 
 export interface CreateRefundInput {
   merchant_refund_no: string;
@@ -126,11 +126,7 @@ export async function createRefund(
   }
 
   failpoint('refund.before_channel_call');
-  const outcome = await adapter.refund(
-    { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms },
-    account,
-    refundForChannel(gw, refund, payment),
-  );
+  const outcome = await adapter.refund(channelContext(gw), account, refundForChannel(gw, refund, payment));
   failpoint('refund.after_channel_call');
   if (outcome.kind === 'observed') {
     const { kind: _kind, ...observation } = outcome;

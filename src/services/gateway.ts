@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { ExchangeTiming } from '../channels/http-client.ts';
+import type { ChannelContext } from '../channels/types.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Random } from '../domain/random.ts';
 import type { Store } from '../storage/database.ts';
@@ -44,4 +46,12 @@ export interface GatewaySettings {
     /** Each simulator's wallet page that "scans" a QR code (the code goes in `?code=`). */
     wallet_scan_urls: Record<string, string>;
   };
+}
+
+/**
+ * What a channel call needs from the gateway: its clock, its randomness (nonces) and the budget of
+ * one exchange; `timing`, when given, collects the time of the exchanges (Server-Timing).
+ */
+export function channelContext(gw: Gateway, timing?: ExchangeTiming): ChannelContext {
+  return { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms, timing };
 }

@@ -3,7 +3,7 @@ import { channelAdapter } from '../channels/registry.ts';
 import type { ChannelName } from '../domain/pay-way.ts';
 import type { PaymentRecord } from '../storage/repositories/payments.ts';
 import { applyObservation } from './apply-observation.ts';
-import type { Gateway } from './gateway.ts';
+import { channelContext, type Gateway } from './gateway.ts';
 
 /** Reverse calls in one go while the channel says "call again" (WeChat recall=Y, Alipay retry_flag=Y). */
 export const REVERSE_ATTEMPTS_MAX = 5;
@@ -24,7 +24,7 @@ export async function reverseAtChannel(gw: Gateway, payment: PaymentRecord): Pro
   const adapter = channelAdapter(payment.channel as ChannelName);
   const account = await gw.accounts.load(payment.channel_account_id);
   if (!adapter?.reversePayment || !account) return { kind: 'not_supported' };
-  const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
+  const ctx = channelContext(gw);
   // Reversed at the channel (or never there): only then is it reversed here.
   const markReversed = async (channel_status: string): Promise<ReverseResult> => {
     const applied = await applyObservation(gw, payment.id, { status: 'REVERSED', channel_status }, 'close');

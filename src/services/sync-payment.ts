@@ -11,7 +11,7 @@ import { applyObservation } from './apply-observation.ts';
 import { isUnboundCashierPayment, syncUnboundCashierPayment } from './cashier-payment.ts';
 import { closeAtChannel } from './close-at-channel.ts';
 import { sendToChannel } from './create-payment.ts';
-import type { Gateway } from './gateway.ts';
+import { channelContext, type Gateway } from './gateway.ts';
 import { reverseAtChannel } from './reverse-at-channel.ts';
 
 /**
@@ -71,7 +71,7 @@ export async function syncPayment(gw: Gateway, payment: PaymentRecord): Promise<
   const account = await gw.accounts.load(payment.channel_account_id);
   if (!adapter || !account)
     throw new Error(`payment ${payment.id} names a channel or account that does not exist`);
-  const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
+  const ctx = channelContext(gw);
   // Only when to ask next: lost to a power cut, the check runs again.
   const checkAgainAt = (at_ms: number) =>
     gw.store.transact((tx) => scheduleCheck(tx, payment.id, at_ms, attempts), UNFLUSHED);

@@ -8,7 +8,7 @@ import { type RefundRecord, scheduleRefundCheck } from '../storage/repositories/
 import { UNFLUSHED } from '../storage/transact.ts';
 import { applyRefundObservation } from './apply-refund-observation.ts';
 import { closeRefusedRefund, refundForChannel } from './create-refund.ts';
-import type { Gateway } from './gateway.ts';
+import { channelContext, type Gateway } from './gateway.ts';
 import { createResendAfterMs } from './sync-payment.ts';
 
 /** Asks the channel about a refund still PROCESSING (or ABNORMAL) and applies its answer. */
@@ -28,7 +28,7 @@ export async function syncRefund(
     );
     return 'channel_unknown';
   }
-  const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
+  const ctx = channelContext(gw);
   // Only when to ask next: lost to a power cut, the check runs again.
   const checkAgainAt = (at_ms: number) =>
     gw.store.transact((tx) => scheduleRefundCheck(tx, refund.id, at_ms, attempts), UNFLUSHED);

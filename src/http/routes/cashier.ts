@@ -22,7 +22,7 @@ import {
   recordIdentityFailure,
   UNBOUND,
 } from '../../services/cashier-payment.ts';
-import type { Gateway } from '../../services/gateway.ts';
+import { channelContext, type Gateway } from '../../services/gateway.ts';
 import { findPaymentById, type PaymentRecord } from '../../storage/repositories/payments.ts';
 import { findMerchant } from '../../storage/repositories/tenants.ts';
 
@@ -120,7 +120,7 @@ export function cashierRoutes(app: FastifyInstance, gw: Gateway): void {
     const wallet = (await acceptedWallets(gw, payment.merchant_id)).find((w) => w.channel === channel);
     if (!wallet)
       return sendPage(reply, 422, failure(lang, payment, 'CASHIER_WALLET_NOT_ACCEPTED', null, self));
-    const ctx = { clock: gw.clock, random: gw.random, timeout_ms: gw.settings.channel_timeout_ms };
+    const ctx = channelContext(gw);
     const identity = await wallet.authorization.exchange(ctx, wallet.account, query);
     if (identity.kind === 'failed') {
       gw.logger.info({ payment_id: id, channel, code: identity.code }, 'payer identity not captured');
